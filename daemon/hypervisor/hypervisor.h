@@ -1,0 +1,188 @@
+// Hypervisor: the control interface of one host's hypervisor, shaped after
+// libxl's own verbs so that the real backend stays a thin translation.
+//
+// Implementations: SimHypervisor (sim/, the embedded default) and, on a Xen
+// dom0, the libxl backend. main() picks one; nothing else knows which runs.
+//
+// Each method is one small step. It takes an OpContext (deadline,
+// cancellation, progress) and, where options can grow, a request struct, so
+// that new options never need new methods.
+//
+// Status codes every method may return:
+//   NOT_FOUND            the domid does not exist (or holds another domain:
+//                        a DomainRef's uuid must match)
+//   FAILED_PRECONDITION  the domain is in a state where the step is illegal
+//                        (the message names the state)
+//   RESOURCE_EXHAUSTED   not enough free host memory (the message names the
+//                        numbers)
+//   DEADLINE_EXCEEDED / CANCELLED  from the OpContext
+//   INTERNAL / UNAVAILABLE  the hypervisor itself failed
+//
+// Thread-safe: any worker thread may call any method; calls on one domain are
+// serialized by the caller (the operation engine).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "xenia/v1/domain.pb.h"
+
+namespace xenia::hv {
+
+// What an operation hands every step: when to give up, whether someone asked
+// to stop, and where to report progress.
+struct OpContext {
+  absl::Time deadline = absl::InfiniteFuture();
+  // Set by the operation engine when the operation is cancelled; may be null.
+  const std::atomic<bool>* cancelled = nullptr;
+  // Progress of the step, 0..100, with a sentence for a person; may be empty.
+  std::function<void(int percent, absl::string_view message)> progress;
+  // Correlates log lines of one operation.
+  std::string trace_id;
+
+  bool Cancelled() const { return cancelled != nullptr && cancelled->load(); }
+  void Progress(int percent, absl::string_view message) const {
+    if (progress) progress(percent, message);
+  }
+};
+
+// Names one domain in the hypervisor: its domid, checked against its uuid so a
+// recycled domid can never hit the wrong guest.
+struct DomainRef {
+  uint32_t domid = 0;
+  std::string uuid;
+};
+
+// Xen's view of a domain's run state (libxl_dominfo's flags).
+enum class RunState {
+  kRunning,   // running or blocked: scheduled normally
+  kPaused,    // paused by the toolstack
+  kShutdown,  // the guest has shut down (see shutdown_reason); awaits destroy
+  kDying,     // being torn down
+};
+
+enum class ShutdownReason {
+  kNone,
+  kPoweroff,
+  kReboot,
+  kSuspend,
+  kCrash,
+  kWatchdog,
+  kSoftReset,
+};
+
+absl::string_view RunStateName(RunState state);
+absl::string_view ShutdownReasonName(ShutdownReason reason);
+
+// The live facts of one domain.
+struct DomainFacts {
+  uint32_t domid = 0;
+  std::string uuid;
+  std::string name;
+  RunState state = RunState::kRunning;
+  // Set when state is kShutdown.
+  ShutdownReason shutdown_reason = ShutdownReason::kNone;
+  // A shutdown or reboot request is pending: the guest has been asked and
+  // has not acted yet (kNone if none).
+  ShutdownReason requested_shutdown = ShutdownReason::kNone;
+  int64_t current_memory_kib = 0;
+  int64_t max_memory_kib = 0;
+  int32_t online_vcpus = 0;
+  int32_t max_vcpus = 0;
+  // vCPU time consumed since the domain was created.
+  int64_t cpu_time_ns = 0;
+  xenia::v1::DomainType type = xenia::v1::DOMAIN_TYPE_UNSPECIFIED;
+};
+
+// The host's facts.
+struct HostFacts {
+  // "sim" or "libxl".
+  std::string backend;
+  // "Xen 4.17.5", or a description of the simulator.
+  std::string version;
+  int64_t total_memory_kib = 0;
+  int64_t free_memory_kib = 0;
+  int64_t dom0_memory_kib = 0;
+  int32_t cpus = 0;
+};
+
+struct CreateDomainRequest {
+  // The full, validated definition. Borrowed for the duration of the call.
+  const xenia::v1::DomainSpec* spec = nullptr;
+  // Leave the domain paused after building it (xl create -p).
+  bool start_paused = false;
+};
+
+struct ShutdownDomainRequest {
+  DomainRef domain;
+  // kPoweroff or kReboot.
+  ShutdownReason reason = ShutdownReason::kPoweroff;
+};
+
+// Something happened to a domain on its own (not as the direct result of a
+// call): it shut down, crashed, died, or its state changed. The handler
+// learns *that* a domain needs attention; it reads the facts itself.
+struct DomainEvent {
+  enum class Kind {
+    kShutdown,  // entered RunState::kShutdown; reason says why
+    kDeath,     // the domain no longer exists
+  };
+  Kind kind = Kind::kShutdown;
+  uint32_t domid = 0;
+  std::string uuid;
+  ShutdownReason reason = ShutdownReason::kNone;
+};
+
+// Receives DomainEvents. Called on the backend's event thread; must return
+// quickly and must not call back into the Hypervisor.
+class DomainEventHandler {
+ public:
+  virtual ~DomainEventHandler() = default;
+  virtual void OnDomainEvent(const DomainEvent& event) = 0;
+};
+
+class Hypervisor {
+ public:
+  virtual ~Hypervisor() = default;
+
+  virtual absl::StatusOr<HostFacts> DescribeHost(const OpContext& ctx) = 0;
+
+  // Every domain the hypervisor has, dom0 included, in domid order.
+  virtual absl::StatusOr<std::vector<DomainFacts>> ListDomains(const OpContext& ctx) = 0;
+
+  virtual absl::StatusOr<DomainFacts> DescribeDomain(const OpContext& ctx,
+                                                     const DomainRef& domain) = 0;
+
+  // Builds and (unless start_paused) unpauses a domain from its spec.
+  // RESOURCE_EXHAUSTED if its memory does not fit in free host memory;
+  // ALREADY_EXISTS if a domain with the same name or uuid exists.
+  virtual absl::StatusOr<DomainFacts> CreateDomain(const OpContext& ctx,
+                                                   const CreateDomainRequest& req) = 0;
+
+  // Tears the domain down at once, whatever its state. Returns when the
+  // domain no longer exists.
+  virtual absl::Status DestroyDomain(const OpContext& ctx, const DomainRef& domain) = 0;
+
+  // Asks the guest to power off or reboot, and returns without waiting: the
+  // guest acts in its own time (a kShutdown event follows) or never.
+  // FAILED_PRECONDITION unless the domain is running.
+  virtual absl::Status ShutdownDomain(const OpContext& ctx, const ShutdownDomainRequest& req) = 0;
+
+  // FAILED_PRECONDITION unless running / paused respectively.
+  virtual absl::Status PauseDomain(const OpContext& ctx, const DomainRef& domain) = 0;
+  virtual absl::Status UnpauseDomain(const OpContext& ctx, const DomainRef& domain) = 0;
+
+  // Registers the one handler for DomainEvents (not owned; must outlive the
+  // Hypervisor). Events that happened before the call (e.g. while the daemon
+  // was down) are not replayed: the caller reconciles with ListDomains.
+  virtual void Watch(DomainEventHandler* handler) = 0;
+};
+
+}  // namespace xenia::hv

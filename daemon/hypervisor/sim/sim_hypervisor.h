@@ -1,0 +1,111 @@
+// SimHypervisor: the simulated hypervisor, xeniad's embedded default when the
+// host is not a Xen dom0. Not a stub: it models a host with finite memory and
+// CPUs, dom0 holding its own memory, domid allocation, admission control,
+// Xen's run states and only their legal transitions, guests that take time to
+// boot and to act on shutdown requests (or ignore them, or crash), and vCPU
+// time that accrues while a guest runs and stops while it is paused.
+//
+// Guests outlive xeniad, as on Xen: the host's state lives in a file mapped
+// into memory (see sim_state_file.h), and a guest's progress is a function of
+// the host's boot-time clock, so a daemon killed with SIGKILL and started
+// again finds its domains running with the same domids and accrued CPU time.
+// The file records the host's boot id; after a host reboot every guest is
+// gone, as it would be.
+//
+// Guest time: a guest only advances while it runs. Booting, acting on a
+// shutdown request, and scheduled crashes or power-offs are all measured in
+// the guest's own running time, so pausing a guest freezes them.
+//
+// Thread-safe: all methods may be called from any thread. Events are
+// delivered on the simulator's event thread (or on the caller's thread inside
+// ProcessDueTransitions), never while a caller of another method waits for
+// them.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/logger.h"
+#include "daemon/hypervisor/hypervisor.h"
+
+namespace xenia::hv {
+
+struct SimHostConfig {
+  // The host state file; created (with its directory) if missing. Locked for
+  // exclusive use while the SimHypervisor lives.
+  std::string state_file;
+  int64_t total_memory_mib = 16384;
+  int32_t cpus = 8;
+  int64_t dom0_memory_mib = 1024;
+  // Domains the host can hold at once, dom0 included (sizes the state file).
+  int32_t max_domains = 4096;
+  // Wall time CreateDomain spends building a domain.
+  absl::Duration create_time = absl::ZeroDuration();
+  // Guest running time before the guest's OS has booted and its PV drivers
+  // answer control requests (a request made earlier is acted on after boot).
+  absl::Duration boot_time = absl::Seconds(2);
+  // Guest running time a booted guest takes to act on a shutdown or reboot
+  // request.
+  absl::Duration shutdown_time = absl::Seconds(1);
+  // Fraction of each online vCPU a running guest keeps busy (vCPU time
+  // accrues at online_vcpus * cpu_load per second of running).
+  double cpu_load = 0.5;
+  // Run a thread that delivers events as guests act on their own. Tests that
+  // drive a FakeClock turn it off and call ProcessDueTransitions().
+  bool event_thread = true;
+};
+
+// How a simulated guest behaves from now on (SetGuestBehavior). Unset
+// optionals keep the current value.
+struct GuestBehavior {
+  std::optional<bool> ignore_shutdown;
+  // Crash after this much more guest running time; zero crashes at once.
+  std::optional<absl::Duration> crash_after;
+  // Power off on its own after this much more guest running time.
+  std::optional<absl::Duration> poweroff_after;
+  std::optional<absl::Duration> shutdown_time;
+};
+
+class SimHypervisor final : public Hypervisor {
+ public:
+  // Opens (or creates) the host state file. FAILED_PRECONDITION if another
+  // process holds it; DATA_LOSS if it is corrupt beyond its redundancy;
+  // INVALID_ARGUMENT for an impossible config (dom0 larger than the host...).
+  // `clock` and `logger` are borrowed and must outlive the result.
+  static absl::StatusOr<std::unique_ptr<SimHypervisor>> Open(const SimHostConfig& config,
+                                                             const Clock& clock, Logger& logger);
+  ~SimHypervisor() override;
+
+  absl::StatusOr<HostFacts> DescribeHost(const OpContext& ctx) override;
+  absl::StatusOr<std::vector<DomainFacts>> ListDomains(const OpContext& ctx) override;
+  absl::StatusOr<DomainFacts> DescribeDomain(const OpContext& ctx,
+                                             const DomainRef& domain) override;
+  absl::StatusOr<DomainFacts> CreateDomain(const OpContext& ctx,
+                                           const CreateDomainRequest& req) override;
+  absl::Status DestroyDomain(const OpContext& ctx, const DomainRef& domain) override;
+  absl::Status ShutdownDomain(const OpContext& ctx, const ShutdownDomainRequest& req) override;
+  absl::Status PauseDomain(const OpContext& ctx, const DomainRef& domain) override;
+  absl::Status UnpauseDomain(const OpContext& ctx, const DomainRef& domain) override;
+  void Watch(DomainEventHandler* handler) override;
+
+  // Changes how a running guest behaves. NOT_FOUND / FAILED_PRECONDITION as
+  // for the other calls. Returns the behaviour now in force.
+  absl::StatusOr<GuestBehavior> SetGuestBehavior(const DomainRef& domain,
+                                                 const GuestBehavior& behavior);
+
+  // Applies every guest action that is due by the clock's now, delivering
+  // their events to the watcher on this thread. The event thread calls it;
+  // tests with a FakeClock call it after advancing the clock.
+  void ProcessDueTransitions();
+
+ private:
+  class Impl;
+  explicit SimHypervisor(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace xenia::hv

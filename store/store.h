@@ -1,0 +1,174 @@
+// Store: xeniad's memory across restarts, in one SQLite file (WAL mode,
+// synchronous=FULL, foreign keys on, a schema version with forward migrations
+// applied at open).
+//
+// The store knows rows, not gRPC or protobuf: resource bodies are opaque
+// bytes that the daemon serializes; the columns beside them exist only to
+// index and to enforce uniqueness.
+//
+// Writes go through WriteBatch: every logical change is one batch, applied
+// atomically (all of it or none of it). Batches submitted concurrently are
+// committed together in one transaction and one fsync (group commit), each
+// under its own savepoint, so one failing batch does not fail the others.
+// Batches commit in submission order.
+//
+// Thread-safe: every method may be called from any thread. Submit's callback
+// runs on the store's writer thread and must not call Write().
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace xenia::store {
+
+// A defined domain. Times are Unix microseconds.
+struct DomainRow {
+  std::string uuid;
+  std::string name;
+  // The serialized definition and last-known status (opaque to the store).
+  std::string spec;
+  std::string status;
+  int64_t create_time_us = 0;
+  int64_t update_time_us = 0;
+};
+
+// Operation states as stored; terminal states are kDone and above.
+enum class OperationState : int { kPending = 1, kRunning = 2, kDone = 3, kFailed = 4, kCancelled = 5 };
+
+struct OperationRow {
+  // The operation id (the last segment of its resource name).
+  std::string id;
+  // The resource it acts on ("hosts/h/domains/web1"); indexed.
+  std::string target;
+  std::string method;
+  // Client request id; unique among operations when not empty.
+  std::string request_id;
+  // The request as the client sent it minus its request_id, serialized
+  // deterministically; compared on a repeat of the request_id.
+  std::string request;
+  OperationState state = OperationState::kPending;
+  // The serialized Operation resource (opaque).
+  std::string body;
+  int64_t create_time_us = 0;
+  int64_t update_time_us = 0;
+};
+
+struct EventRow {
+  // Assigned by the daemon; strictly increasing. Primary key.
+  int64_t sequence = 0;
+  int64_t time_us = 0;
+  // The resource the event is about; indexed for filtered reads.
+  std::string resource;
+  // The serialized Event (opaque).
+  std::string body;
+};
+
+// One logical change. Cheap to move; not thread-safe by itself.
+class WriteBatch {
+ public:
+  // Insert or replace by uuid. Fails the batch (ALREADY_EXISTS) if another
+  // uuid holds the name.
+  void PutDomain(DomainRow row);
+  void DeleteDomain(std::string uuid);
+  // Insert or replace by id. Fails the batch (ALREADY_EXISTS) if another
+  // operation holds the request_id.
+  void PutOperation(OperationRow row);
+  void AppendEvent(EventRow row);
+  void PutMeta(std::string key, std::string value);
+
+  bool empty() const { return entries_.empty(); }
+  size_t size() const { return entries_.size(); }
+
+  // For the store's implementation.
+  struct Entry {
+    enum class Kind { kPutDomain, kDeleteDomain, kPutOperation, kAppendEvent, kPutMeta };
+    Kind kind;
+    DomainRow domain;
+    OperationRow operation;
+    EventRow event;
+    std::string key;
+    std::string value;
+  };
+  const std::vector<Entry>& entries() const { return entries_; }
+
+ private:
+  std::vector<Entry> entries_;
+};
+
+struct StoreOptions {
+  // The SQLite file; its directory must exist.
+  std::string path;
+  // Longest a batch waits for others to join its group commit. Zero commits
+  // whatever is queued at once (the leader never sleeps).
+  int64_t max_group_delay_us = 0;
+};
+
+// A page of a listing; `next` is the key to continue after, empty at the end.
+template <typename T>
+struct Page {
+  std::vector<T> rows;
+  bool more = false;
+};
+
+class Store {
+ public:
+  // Opens or creates the database and applies pending migrations.
+  // FAILED_PRECONDITION if the file's schema is newer than this binary knows;
+  // DATA_LOSS if the file is not a database or fails its integrity check.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const StoreOptions& options);
+  virtual ~Store() = default;
+
+  // The schema version after migrations.
+  virtual int schema_version() const = 0;
+
+  // Queues a batch for the next group commit; `done` gets the batch's own
+  // outcome once it is durable (or failed). `done` may be empty.
+  virtual void Submit(WriteBatch batch, std::function<void(absl::Status)> done) = 0;
+  // Submit and wait.
+  virtual absl::Status Write(WriteBatch batch) = 0;
+
+  // Every defined domain, by name.
+  virtual absl::StatusOr<std::vector<DomainRow>> LoadDomains() = 0;
+
+  virtual absl::StatusOr<std::optional<OperationRow>> GetOperation(const std::string& id) = 0;
+  virtual absl::StatusOr<std::optional<OperationRow>> FindOperationByRequestId(
+      const std::string& request_id) = 0;
+  // Operations not in a terminal state.
+  virtual absl::StatusOr<std::vector<OperationRow>> LoadUnfinishedOperations() = 0;
+  // Operations created at or after `since_us` that carry a request_id
+  // (to rebuild the idempotency index at start).
+  virtual absl::StatusOr<std::vector<OperationRow>> LoadRequestIds(int64_t since_us) = 0;
+  // Newest first: operations with (create_time_us, id) before the cursor
+  // (a cursor with create_time_us == 0 starts at the newest). `target` and
+  // `state` filter when non-empty / non-zero.
+  struct OperationCursor {
+    int64_t create_time_us = 0;
+    std::string id;
+  };
+  virtual absl::StatusOr<Page<OperationRow>> ListOperations(const OperationCursor& after,
+                                                            int limit, const std::string& target,
+                                                            int state) = 0;
+  // Deletes terminal operations last updated before `before_us`; returns how
+  // many.
+  virtual absl::StatusOr<int64_t> PruneOperations(int64_t before_us) = 0;
+
+  // Events with sequence > after, oldest first, at most `limit`; `resource`
+  // filters to that resource and those under it when non-empty.
+  virtual absl::StatusOr<std::vector<EventRow>> ReadEvents(int64_t after, int limit,
+                                                           const std::string& resource) = 0;
+  // The highest sequence stored, 0 if none.
+  virtual absl::StatusOr<int64_t> LastEventSequence() = 0;
+  // Keeps the newest `keep` events; returns how many were deleted.
+  virtual absl::StatusOr<int64_t> PruneEvents(int64_t keep) = 0;
+
+  virtual absl::StatusOr<std::optional<std::string>> GetMeta(const std::string& key) = 0;
+};
+
+}  // namespace xenia::store
