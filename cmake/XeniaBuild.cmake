@@ -10,7 +10,7 @@ endif()
 # Applied to our own targets with xenia_target_defaults(); generated protobuf
 # code gets the same flags.
 set(XENIA_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
-    -Woverloaded-virtual -Wformat=2 -Werror)
+    -Wformat=2 -Werror)
 
 if(XENIA_SANITIZE)
   set(XENIA_SANITIZER_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=all

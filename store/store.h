@@ -13,7 +13,10 @@
 // Batches commit in submission order.
 //
 // Thread-safe: every method may be called from any thread. Submit's callback
-// runs on the store's writer thread and must not call Write().
+// runs on the store's writer thread; it may Submit, but must not call Write()
+// or the prunes (they would wait for the writer thread itself, so they fail
+// with FAILED_PRECONDITION there), and should be quick: it holds up the next
+// group. Destroying the store commits what is queued first.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +28,10 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+
+namespace xenia {
+class Logger;
+}  // namespace xenia
 
 namespace xenia::store {
 
@@ -40,7 +47,13 @@ struct DomainRow {
 };
 
 // Operation states as stored; terminal states are kDone and above.
-enum class OperationState : int { kPending = 1, kRunning = 2, kDone = 3, kFailed = 4, kCancelled = 5 };
+enum class OperationState : int {
+  kPending = 1,
+  kRunning = 2,
+  kDone = 3,
+  kFailed = 4,
+  kCancelled = 5
+};
 
 struct OperationRow {
   // The operation id (the last segment of its resource name).
@@ -86,10 +99,12 @@ class WriteBatch {
   bool empty() const { return entries_.empty(); }
   size_t size() const { return entries_.size(); }
 
-  // For the store's implementation.
+  // For the store's implementation. Each kind fills only its fields:
+  // kPutDomain `domain`, kDeleteDomain `domain.uuid`, kPutOperation
+  // `operation`, kAppendEvent `event`, kPutMeta `key` and `value`.
   struct Entry {
     enum class Kind { kPutDomain, kDeleteDomain, kPutOperation, kAppendEvent, kPutMeta };
-    Kind kind;
+    Kind kind = Kind::kPutDomain;
     DomainRow domain;
     OperationRow operation;
     EventRow event;
@@ -108,9 +123,16 @@ struct StoreOptions {
   // Longest a batch waits for others to join its group commit. Zero commits
   // whatever is queued at once (the leader never sleeps).
   int64_t max_group_delay_us = 0;
+  // How long a connection waits for a lock held by another process (or
+  // another connection of this one) before failing with UNAVAILABLE.
+  int busy_timeout_ms = 5000;
+  // Where the store logs opening, migrations and failed commits. Borrowed;
+  // must outlive the store. nullptr logs nothing.
+  Logger* logger = nullptr;
 };
 
-// A page of a listing; `next` is the key to continue after, empty at the end.
+// A page of a listing. `more` says whether rows follow the last one; the
+// next page starts after the last row (build the cursor from it).
 template <typename T>
 struct Page {
   std::vector<T> rows;
@@ -120,8 +142,10 @@ struct Page {
 class Store {
  public:
   // Opens or creates the database and applies pending migrations.
-  // FAILED_PRECONDITION if the file's schema is newer than this binary knows;
-  // DATA_LOSS if the file is not a database or fails its integrity check.
+  // FAILED_PRECONDITION if the file's schema is newer than this binary knows
+  // (or the file cannot be opened, e.g. its directory is missing);
+  // DATA_LOSS if the file is not a database or fails its integrity check;
+  // INVALID_ARGUMENT for unusable options.
   static absl::StatusOr<std::unique_ptr<Store>> Open(const StoreOptions& options);
   virtual ~Store() = default;
 
@@ -129,7 +153,13 @@ class Store {
   virtual int schema_version() const = 0;
 
   // Queues a batch for the next group commit; `done` gets the batch's own
-  // outcome once it is durable (or failed). `done` may be empty.
+  // outcome once it is durable (or failed). `done` may be empty. Errors:
+  // ALREADY_EXISTS (a taken domain name, request_id or event sequence, named
+  // in the message), INVALID_ARGUMENT (an entry without its key),
+  // UNAVAILABLE (I/O error, database locked by another process),
+  // RESOURCE_EXHAUSTED (disk full). When the group's transaction cannot
+  // begin or commit, every batch that had not failed by itself gets that
+  // error.
   virtual void Submit(WriteBatch batch, std::function<void(absl::Status)> done) = 0;
   // Submit and wait.
   virtual absl::Status Write(WriteBatch batch) = 0;
@@ -147,25 +177,29 @@ class Store {
   virtual absl::StatusOr<std::vector<OperationRow>> LoadRequestIds(int64_t since_us) = 0;
   // Newest first: operations with (create_time_us, id) before the cursor
   // (a cursor with create_time_us == 0 starts at the newest). `target` and
-  // `state` filter when non-empty / non-zero.
+  // `state` filter when non-empty / non-zero. INVALID_ARGUMENT unless
+  // `limit` > 0 and `state` is 0 or an OperationState.
   struct OperationCursor {
     int64_t create_time_us = 0;
     std::string id;
   };
-  virtual absl::StatusOr<Page<OperationRow>> ListOperations(const OperationCursor& after,
-                                                            int limit, const std::string& target,
+  virtual absl::StatusOr<Page<OperationRow>> ListOperations(const OperationCursor& after, int limit,
+                                                            const std::string& target,
                                                             int state) = 0;
   // Deletes terminal operations last updated before `before_us`; returns how
-  // many.
+  // many. Runs on the writer thread, in a group commit like a batch.
   virtual absl::StatusOr<int64_t> PruneOperations(int64_t before_us) = 0;
 
   // Events with sequence > after, oldest first, at most `limit`; `resource`
-  // filters to that resource and those under it when non-empty.
+  // filters to that resource and those under it ("a/b" matches "a/b" and
+  // "a/b/c", not "a/bc") when non-empty. A filtered read costs in proportion
+  // to the events under `resource`: to read everything, pass "".
   virtual absl::StatusOr<std::vector<EventRow>> ReadEvents(int64_t after, int limit,
                                                            const std::string& resource) = 0;
   // The highest sequence stored, 0 if none.
   virtual absl::StatusOr<int64_t> LastEventSequence() = 0;
-  // Keeps the newest `keep` events; returns how many were deleted.
+  // Keeps the newest `keep` events (by sequence); returns how many were
+  // deleted. Runs on the writer thread, in a group commit like a batch.
   virtual absl::StatusOr<int64_t> PruneEvents(int64_t keep) = 0;
 
   virtual absl::StatusOr<std::optional<std::string>> GetMeta(const std::string& key) = 0;

@@ -16,10 +16,13 @@
 // shutdown request, and scheduled crashes or power-offs are all measured in
 // the guest's own running time, so pausing a guest freezes them.
 //
-// Thread-safe: all methods may be called from any thread. Events are
-// delivered on the simulator's event thread (or on the caller's thread inside
-// ProcessDueTransitions), never while a caller of another method waits for
-// them.
+// Thread-safe: all methods may be called from any thread. Every method first
+// applies the guest actions already due by the clock, so no caller sees stale
+// state. Events are delivered in the order the guests acted, one at a time,
+// never under the simulator's lock: on the event thread, or on the thread of
+// the call that found them due (ProcessDueTransitions included). The handler
+// must not call back into the simulator. DestroyDomain delivers no event (the
+// caller knows); kDeath is for domains that vanish on their own.
 #pragma once
 
 #include <memory>
@@ -33,6 +36,8 @@
 #include "daemon/hypervisor/hypervisor.h"
 
 namespace xenia::hv {
+
+class SimHost;  // The implementation (sim_host.h).
 
 struct SimHostConfig {
   // The host state file; created (with its directory) if missing. Locked for
@@ -60,13 +65,20 @@ struct SimHostConfig {
 };
 
 // How a simulated guest behaves from now on (SetGuestBehavior). Unset
-// optionals keep the current value.
+// optionals keep the current value; absl::InfiniteDuration() means never.
+// Guest running time stands still while the guest is paused.
 struct GuestBehavior {
+  // Shutdown and reboot requests stay pending (requested_shutdown) and are
+  // never acted on; when this is turned off again, a pending request is acted
+  // on shutdown_time later.
   std::optional<bool> ignore_shutdown;
-  // Crash after this much more guest running time; zero crashes at once.
+  // Crash after this much more guest running time; zero crashes at once (a
+  // paused guest, as soon as it is unpaused).
   std::optional<absl::Duration> crash_after;
   // Power off on its own after this much more guest running time.
   std::optional<absl::Duration> poweroff_after;
+  // Guest running time a booted guest takes to act on a request (pending
+  // requests included).
   std::optional<absl::Duration> shutdown_time;
 };
 
@@ -92,8 +104,11 @@ class SimHypervisor final : public Hypervisor {
   absl::Status UnpauseDomain(const OpContext& ctx, const DomainRef& domain) override;
   void Watch(DomainEventHandler* handler) override;
 
-  // Changes how a running guest behaves. NOT_FOUND / FAILED_PRECONDITION as
-  // for the other calls. Returns the behaviour now in force.
+  // Changes how a running (or paused) guest behaves. NOT_FOUND /
+  // FAILED_PRECONDITION as for the other calls (a shut-down guest no longer
+  // runs), INVALID_ARGUMENT for a negative duration. Returns the behaviour
+  // now in force with every field set: durations count from now,
+  // InfiniteDuration() for what is not scheduled.
   absl::StatusOr<GuestBehavior> SetGuestBehavior(const DomainRef& domain,
                                                  const GuestBehavior& behavior);
 
@@ -103,9 +118,8 @@ class SimHypervisor final : public Hypervisor {
   void ProcessDueTransitions();
 
  private:
-  class Impl;
-  explicit SimHypervisor(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  explicit SimHypervisor(std::unique_ptr<SimHost> host);
+  std::unique_ptr<SimHost> host_;
 };
 
 }  // namespace xenia::hv

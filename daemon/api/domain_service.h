@@ -1,0 +1,74 @@
+// DomainService: the gRPC face of domain definitions and lifecycle verbs.
+// Reads are served from the registry; every change becomes an operation in
+// the engine. Methods not built yet answer UNIMPLEMENTED (the server's
+// interceptor says so in words).
+//
+// Thread-safe: gRPC calls the handlers on its own threads; they never call
+// the hypervisor.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "daemon/api/call_gate.h"
+#include "daemon/domain/domain_registry.h"
+#include "daemon/operations/operation_engine.h"
+#include "daemon/resource_names.h"
+#include "xenia/v1/domain_service.grpc.pb.h"
+
+namespace xenia {
+
+class DomainServiceImpl final : public xenia::v1::DomainService::CallbackService {
+ public:
+  // Everything is borrowed and must outlive the service.
+  DomainServiceImpl(const CallGate& gate, OperationEngine& engine, const DomainRegistry& registry,
+                    const ResourceNames& names);
+
+  grpc::ServerUnaryReactor* CreateDomain(grpc::CallbackServerContext* ctx,
+                                         const xenia::v1::CreateDomainRequest* request,
+                                         xenia::v1::Operation* response) override;
+  grpc::ServerUnaryReactor* GetDomain(grpc::CallbackServerContext* ctx,
+                                      const xenia::v1::GetDomainRequest* request,
+                                      xenia::v1::Domain* response) override;
+  grpc::ServerUnaryReactor* ListDomains(grpc::CallbackServerContext* ctx,
+                                        const xenia::v1::ListDomainsRequest* request,
+                                        xenia::v1::ListDomainsResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteDomain(grpc::CallbackServerContext* ctx,
+                                         const xenia::v1::DeleteDomainRequest* request,
+                                         xenia::v1::Operation* response) override;
+  grpc::ServerUnaryReactor* StartDomain(grpc::CallbackServerContext* ctx,
+                                        const xenia::v1::StartDomainRequest* request,
+                                        xenia::v1::Operation* response) override;
+  grpc::ServerUnaryReactor* ShutdownDomain(grpc::CallbackServerContext* ctx,
+                                           const xenia::v1::ShutdownDomainRequest* request,
+                                           xenia::v1::Operation* response) override;
+  grpc::ServerUnaryReactor* RebootDomain(grpc::CallbackServerContext* ctx,
+                                         const xenia::v1::RebootDomainRequest* request,
+                                         xenia::v1::Operation* response) override;
+  grpc::ServerUnaryReactor* DestroyDomain(grpc::CallbackServerContext* ctx,
+                                          const xenia::v1::DestroyDomainRequest* request,
+                                          xenia::v1::Operation* response) override;
+  grpc::ServerUnaryReactor* PauseDomain(grpc::CallbackServerContext* ctx,
+                                        const xenia::v1::PauseDomainRequest* request,
+                                        xenia::v1::Operation* response) override;
+  grpc::ServerUnaryReactor* UnpauseDomain(grpc::CallbackServerContext* ctx,
+                                          const xenia::v1::UnpauseDomainRequest* request,
+                                          xenia::v1::Operation* response) override;
+
+ private:
+  using TaskFactory = std::function<absl::StatusOr<std::unique_ptr<OperationTask>>()>;
+
+  // The common path of every verb on an existing domain.
+  grpc::ServerUnaryReactor* SubmitVerb(grpc::CallbackServerContext* ctx, const char* method,
+                                       const google::protobuf::Message& request,
+                                       const std::string& name, const std::string& request_id,
+                                       xenia::v1::Operation* response,
+                                       const TaskFactory& make_task);
+
+  const CallGate& gate_;
+  OperationEngine& engine_;
+  const DomainRegistry& registry_;
+  const ResourceNames& names_;
+};
+
+}  // namespace xenia

@@ -1,0 +1,54 @@
+#include "daemon/api/host_service.h"
+
+#include "daemon/api/status_mapping.h"
+#include "daemon/proto_time.h"
+#include "daemon/version.h"
+
+namespace xenia {
+
+HostServiceImpl::HostServiceImpl(const CallGate& gate, hv::Hypervisor& hypervisor,
+                                 const DomainRegistry& registry, const ResourceNames& names,
+                                 HostIdentity identity)
+    : gate_(gate),
+      hypervisor_(hypervisor),
+      registry_(registry),
+      names_(names),
+      identity_(std::move(identity)) {}
+
+grpc::ServerUnaryReactor* HostServiceImpl::GetHost(grpc::CallbackServerContext* ctx,
+                                                   const xenia::v1::GetHostRequest* request,
+                                                   xenia::v1::Host* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  absl::StatusOr<Caller> caller = gate_.Admit(*ctx, "/xenia.v1.HostService/GetHost");
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  if (absl::Status s = names_.CheckHost("name", request->name()); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  absl::StatusOr<hv::HostFacts> facts = hypervisor_.DescribeHost(hv::OpContext{});
+  if (!facts.ok()) {
+    reactor->Finish(ToGrpcStatus(facts.status()));
+    return reactor;
+  }
+  response->set_name(names_.Host());
+  response->set_hostname(identity_.hostname);
+  response->set_backend(identity_.backend);
+  response->set_backend_reason(identity_.backend_reason);
+  response->set_hypervisor_version(facts->version);
+  response->set_xeniad_version(kXeniaVersion);
+  response->set_total_memory_mib(facts->total_memory_kib / 1024);
+  response->set_free_memory_mib(facts->free_memory_kib / 1024);
+  response->set_dom0_memory_mib(facts->dom0_memory_kib / 1024);
+  response->set_cpus(facts->cpus);
+  DomainRegistry::Counts counts = registry_.Count();
+  response->set_defined_domains(counts.defined);
+  response->set_running_domains(counts.active);
+  *response->mutable_start_time() = ToProto(identity_.start_time);
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+}  // namespace xenia

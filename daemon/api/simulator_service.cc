@@ -1,0 +1,67 @@
+#include "daemon/api/simulator_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "daemon/api/status_mapping.h"
+#include "daemon/operations/domain_lifecycle.h"
+#include "daemon/proto_time.h"
+
+namespace xenia {
+
+SimulatorServiceImpl::SimulatorServiceImpl(const CallGate& gate, hv::SimHypervisor* sim,
+                                           const DomainRegistry& registry,
+                                           const ResourceNames& names)
+    : gate_(gate), sim_(sim), registry_(registry), names_(names) {}
+
+grpc::ServerUnaryReactor* SimulatorServiceImpl::SetGuestBehavior(
+    grpc::CallbackServerContext* ctx, const xenia::v1::SetGuestBehaviorRequest* request,
+    xenia::v1::SetGuestBehaviorResponse* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  auto fail = [reactor](const absl::Status& s) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  };
+  absl::StatusOr<Caller> caller =
+      gate_.Admit(*ctx, "/xenia.v1.SimulatorService/SetGuestBehavior");
+  if (!caller.ok()) return fail(caller.status());
+  if (sim_ == nullptr) {
+    return fail(absl::FailedPreconditionError(
+        "xeniad is not running on the simulated hypervisor (start it with --backend sim)"));
+  }
+  if (absl::Status s = CheckNoUnknownFields(*request); !s.ok()) return fail(s);
+  absl::StatusOr<std::string> name = names_.ParseDomain("name", request->name());
+  if (!name.ok()) return fail(name.status());
+  std::optional<DomainEntry> entry = registry_.GetByName(*name);
+  if (!entry.has_value()) {
+    return fail(absl::NotFoundError(absl::StrCat("domain \"", *name, "\" not found")));
+  }
+  if (!entry->status.has_domid()) {
+    return fail(absl::FailedPreconditionError(
+        absl::StrCat("domain \"", *name, "\" is not running; only a running guest has a behaviour")));
+  }
+  const xenia::v1::GuestBehavior& in = request->behavior();
+  hv::GuestBehavior behavior;
+  behavior.ignore_shutdown = in.ignore_shutdown();
+  if (in.has_crash_after()) behavior.crash_after = FromProto(in.crash_after());
+  if (in.has_poweroff_after()) behavior.poweroff_after = FromProto(in.poweroff_after());
+  if (in.has_shutdown_time()) behavior.shutdown_time = FromProto(in.shutdown_time());
+  for (const auto& [field, d] : {std::pair{"crash_after", behavior.crash_after},
+                                 std::pair{"poweroff_after", behavior.poweroff_after},
+                                 std::pair{"shutdown_time", behavior.shutdown_time}}) {
+    if (d.has_value() && *d < absl::ZeroDuration()) {
+      return fail(absl::InvalidArgumentError(absl::StrCat("behavior.", field, ": must not be negative")));
+    }
+  }
+  absl::StatusOr<hv::GuestBehavior> now = sim_->SetGuestBehavior(RefOf(*entry), behavior);
+  if (!now.ok()) return fail(now.status());
+  xenia::v1::GuestBehavior* out = response->mutable_behavior();
+  out->set_ignore_shutdown(now->ignore_shutdown.value_or(false));
+  if (now->crash_after.has_value()) *out->mutable_crash_after() = ToProto(*now->crash_after);
+  if (now->poweroff_after.has_value()) {
+    *out->mutable_poweroff_after() = ToProto(*now->poweroff_after);
+  }
+  if (now->shutdown_time.has_value()) *out->mutable_shutdown_time() = ToProto(*now->shutdown_time);
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+}  // namespace xenia

@@ -1,0 +1,59 @@
+// DaemonConfig: everything xeniad can be told, from its config file (YAML;
+// every key is shown in config/xeniad.example.yaml) and from flags, which
+// override the file.
+//
+// Thread-safe: a plain value.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace xenia {
+
+struct SimConfig {
+  // Default: <state_dir>/sim-host.state.
+  std::string state_file;
+  int64_t memory_mib = 16384;
+  int32_t cpus = 8;
+  int64_t dom0_memory_mib = 1024;
+  int32_t max_domains = 4096;
+  absl::Duration create_time = absl::ZeroDuration();
+  absl::Duration boot_time = absl::Seconds(2);
+  absl::Duration shutdown_time = absl::Seconds(1);
+  double cpu_load = 0.5;
+};
+
+struct DaemonConfig {
+  std::string state_dir = "/var/lib/xenia";
+  std::string socket = "/run/xenia/xeniad.sock";
+  // A group whose members may use the socket (as admins); empty: root only.
+  std::string socket_group;
+  // "HOST:PORT" for gRPC over TCP; loopback only until TLS exists.
+  std::string listen;
+  // auto | sim | libxl.
+  std::string backend = "auto";
+  // debug | info | warning | error.
+  std::string log_level = "info";
+  // This host's id in resource names; default: the hostname at first start.
+  std::string host_id;
+  int32_t workers = 8;
+  int32_t max_queue_per_domain = 64;
+  // How often live facts (CPU time, memory) are read from the hypervisor.
+  absl::Duration status_refresh_interval = absl::Seconds(2);
+  // How long calls in flight may take to finish when xeniad stops.
+  absl::Duration shutdown_grace = absl::Seconds(5);
+  SimConfig sim;
+};
+
+// Reads a YAML config file over `base`. INVALID_ARGUMENT naming the file and
+// the key for unknown keys and bad values; NOT_FOUND if the file is missing.
+absl::StatusOr<DaemonConfig> LoadConfigFile(const std::string& path, DaemonConfig base);
+
+// Checks values that no single key can check alone (e.g. the sim's dom0 must
+// fit in its memory). INVALID_ARGUMENT naming the key.
+absl::Status ValidateConfig(const DaemonConfig& config);
+
+}  // namespace xenia

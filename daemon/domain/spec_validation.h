@@ -1,0 +1,23 @@
+// Validation of a DomainSpec, and the defaults a valid spec gets. Nothing
+// reaches the store or the hypervisor until the whole spec is valid.
+//
+// Thread-safe: pure functions.
+#pragma once
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "xenia/v1/domain.pb.h"
+
+namespace xenia {
+
+// Checks every field of `spec` and fills in defaults (uuid, type, vcpus,
+// max_memory_mib, max_vcpus, lifecycle actions). On failure returns
+// INVALID_ARGUMENT whose message names every offending field, e.g.
+// `spec.memory_mib: must be greater than 0, got -5`, and leaves `spec` in an
+// unspecified state.
+absl::Status ValidateAndDefaultSpec(xenia::v1::DomainSpec* spec);
+
+// Checks a Xen domain name alone (the rules of spec.name).
+absl::Status ValidateDomainName(absl::string_view name);
+
+}  // namespace xenia

@@ -1,0 +1,106 @@
+#include "daemon/server/rpc_server.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "daemon/api/v1_services.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "grpcpp/support/server_interceptor.h"
+
+namespace xenia {
+namespace {
+
+// Rewrites the empty UNIMPLEMENTED status of methods that are part of the
+// contract but not built yet into a message that says so.
+class UnimplementedMessageInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  explicit UnimplementedMessageInterceptor(grpc::experimental::ServerRpcInfo* info)
+      : method_(info->method()) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+      grpc::Status status = methods->GetSendStatus();
+      if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED &&
+          status.error_message().empty()) {
+        methods->ModifySendStatus(grpc::Status(
+            grpc::StatusCode::UNIMPLEMENTED,
+            absl::StrCat(method_,
+                         " is part of the xenia.v1 API but this version of xeniad does not "
+                         "implement it yet")));
+      }
+    }
+    methods->Proceed();
+  }
+
+ private:
+  std::string method_;
+};
+
+class UnimplementedMessageFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new UnimplementedMessageInterceptor(info);
+  }
+};
+
+}  // namespace
+
+bool IsLoopbackAddress(const std::string& host_port) {
+  size_t colon = host_port.rfind(':');
+  if (colon == std::string::npos) return false;
+  std::string host = host_port.substr(0, colon);
+  if (host == "localhost" || host == "[::1]") return true;
+  return absl::StartsWith(host, "127.");
+}
+
+absl::StatusOr<std::unique_ptr<RpcServer>> RpcServer::Start(
+    const RpcServerOptions& options, const std::vector<grpc::Service*>& services,
+    Logger& logger) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  for (grpc::Service* service : services) builder.RegisterService(service);
+  int tcp_port = 0;
+  if (!options.tcp_address.empty()) {
+    builder.AddListeningPort(options.tcp_address, grpc::InsecureServerCredentials(), &tcp_port);
+  }
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+  creators.push_back(std::make_unique<UnimplementedMessageFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(creators));
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr) {
+    return absl::UnavailableError("the gRPC server did not start");
+  }
+  if (!options.tcp_address.empty() && tcp_port == 0) {
+    server->Shutdown();
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.tcp_address, " (address in use?)"));
+  }
+  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+  if (health != nullptr) {
+    for (const char* name : kV1Services) health->SetServingStatus(name, true);
+  }
+  if (tcp_port != 0) {
+    logger.Info("listening on TCP", {{"address", options.tcp_address}, {"port", tcp_port}});
+  }
+  return std::unique_ptr<RpcServer>(new RpcServer(std::move(server), tcp_port));
+}
+
+RpcServer::~RpcServer() { Shutdown(absl::Now()); }
+
+void RpcServer::Shutdown(absl::Time deadline) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  if (health != nullptr) health->Shutdown();
+  server_->Shutdown(absl::ToChronoTime(deadline));
+  server_->Wait();
+}
+
+}  // namespace xenia

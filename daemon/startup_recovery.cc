@@ -1,0 +1,179 @@
+#include "daemon/startup_recovery.h"
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "daemon/domain/domain_proto.h"
+#include "daemon/operations/domain_lifecycle.h"
+#include "daemon/operations/reconcile_task.h"
+#include "daemon/proto_time.h"
+
+namespace xenia {
+namespace {
+
+using xenia::v1::Operation;
+using xenia::v1::PowerState;
+
+xenia::v1::Event StateEvent(const ResourceNames& names, const DomainEntry& entry,
+                            PowerState before, absl::string_view message) {
+  xenia::v1::Event event;
+  event.set_type(xenia::v1::Event::DOMAIN_STATE_CHANGED);
+  event.set_resource(names.Domain(entry.name()));
+  event.set_old_power_state(before);
+  event.set_new_power_state(entry.status.power_state());
+  event.set_message(std::string(message));
+  return event;
+}
+
+// Whether an interrupted operation reached its goal, judged by the domain's
+// state now (`entry` is null if the domain is no longer defined).
+bool ReachedGoal(const std::string& method, const DomainEntry* entry) {
+  PowerState state = entry != nullptr ? entry->status.power_state() : xenia::v1::SHUTOFF;
+  if (method == "DeleteDomain") return entry == nullptr;
+  if (entry == nullptr) return false;
+  if (method == "CreateDomain" || method == "StartDomain" || method == "RebootDomain") {
+    return state == xenia::v1::RUNNING || state == xenia::v1::PAUSED;
+  }
+  if (method == "ShutdownDomain" || method == "DestroyDomain") return state == xenia::v1::SHUTOFF;
+  if (method == "PauseDomain") return state == xenia::v1::PAUSED;
+  if (method == "UnpauseDomain") return state == xenia::v1::RUNNING;
+  return false;
+}
+
+}  // namespace
+
+absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& journal,
+                                              DomainRegistry& registry, hv::Hypervisor& hypervisor,
+                                              const ResourceNames& names, const Clock& clock,
+                                              Logger& logger) {
+  RecoveryReport report;
+  absl::Time now = clock.Now();
+  JournalChange change;
+
+  absl::StatusOr<std::vector<store::DomainRow>> rows = store.LoadDomains();
+  if (!rows.ok()) return rows.status();
+  absl::StatusOr<std::vector<hv::DomainFacts>> live = hypervisor.ListDomains(hv::OpContext{});
+  if (!live.ok()) return live.status();
+  absl::flat_hash_map<std::string, const hv::DomainFacts*> by_uuid;
+  for (const hv::DomainFacts& facts : *live) by_uuid[facts.uuid] = &facts;
+
+  for (const store::DomainRow& row : *rows) {
+    absl::StatusOr<DomainEntry> loaded = Journal::FromRow(row);
+    if (!loaded.ok()) return loaded.status();
+    DomainEntry entry = *std::move(loaded);
+    ++report.domains;
+    PowerState before = entry.status.power_state();
+    xenia::v1::DomainStatus& status = entry.status;
+    auto found = by_uuid.find(entry.uuid());
+    if (found != by_uuid.end()) {
+      const hv::DomainFacts& facts = *found->second;
+      by_uuid.erase(found);
+      ApplyFacts(facts, now, &status);
+      ++report.running;
+      switch (facts.state) {
+        case hv::RunState::kRunning:
+          status.set_power_state(xenia::v1::RUNNING);
+          break;
+        case hv::RunState::kPaused:
+          status.set_power_state(xenia::v1::PAUSED);
+          break;
+        case hv::RunState::kShutdown:
+        case hv::RunState::kDying:
+          report.reconcile.push_back(entry.uuid());
+          break;
+      }
+    } else if (status.has_domid()) {
+      std::string note = absl::StrCat("was domid ", status.domid(),
+                                      " when xeniad stopped; the hypervisor no longer has it "
+                                      "(host rebooted, or destroyed outside xeniad)");
+      logger.Warn("domain lost", {{"domain", entry.name()}, {"detail", note}});
+      status.set_power_state(xenia::v1::LOST);
+      status.clear_domid();
+      status.set_current_memory_mib(0);
+      status.set_online_vcpus(0);
+      status.set_message(note);
+      ++report.lost;
+      xenia::v1::Event lost;
+      lost.set_type(xenia::v1::Event::DOMAIN_LOST);
+      lost.set_resource(names.Domain(entry.name()));
+      lost.set_old_power_state(before);
+      lost.set_new_power_state(xenia::v1::LOST);
+      lost.set_message(absl::StrCat("domain ", entry.name(), " ", note));
+      change.events.push_back(std::move(lost));
+    } else if (status.power_state() != xenia::v1::SHUTOFF &&
+               status.power_state() != xenia::v1::LOST) {
+      status.set_power_state(xenia::v1::SHUTOFF);
+    }
+    if (status.power_state() != before) {
+      *status.mutable_state_change_time() = ToProto(now);
+      if (status.power_state() != xenia::v1::LOST) {
+        change.events.push_back(StateEvent(names, entry, before, "found so at start-up"));
+      }
+      entry.update_time = now;
+      ++entry.generation;
+      change.put_domains.push_back(entry);
+    }
+    if (absl::Status s = registry.Insert(std::move(entry)); !s.ok()) return s;
+  }
+
+  for (const auto& [uuid, facts] : by_uuid) {
+    if (facts->domid == 0) continue;
+    ++report.unmanaged;
+    logger.Info("the hypervisor runs a domain xeniad does not manage; leaving it alone",
+                {{"domid", facts->domid}, {"name", facts->name}, {"uuid", uuid}});
+  }
+
+  absl::StatusOr<std::vector<store::OperationRow>> unfinished = store.LoadUnfinishedOperations();
+  if (!unfinished.ok()) return unfinished.status();
+  for (const store::OperationRow& row : *unfinished) {
+    JournalledOperation op;
+    if (!op.operation.ParseFromString(row.body)) {
+      return absl::DataLossError(absl::StrCat("stored operation ", row.id, " is unreadable"));
+    }
+    op.request = row.request;
+    Operation& resource = op.operation;
+    std::optional<DomainEntry> entry;
+    std::string domain_name = row.target.substr(row.target.rfind('/') + 1);
+    entry = registry.GetByName(domain_name);
+    const DomainEntry* current = entry.has_value() ? &*entry : nullptr;
+    resource.set_done(true);
+    resource.set_cancellable(false);
+    *resource.mutable_end_time() = ToProto(now);
+    std::string state = current != nullptr ? PowerStateName(current->status.power_state())
+                                           : std::string("no longer defined");
+    if (row.method == ReconcileTask::kMethod) {
+      resource.set_state(Operation::DONE);
+      resource.set_progress_percent(100);
+      resource.set_progress_message("superseded by the reconciliation at xeniad's start");
+      ++report.operations_done;
+    } else if (ReachedGoal(row.method, current)) {
+      resource.set_state(Operation::DONE);
+      resource.set_progress_percent(100);
+      resource.set_progress_message(absl::StrCat(
+          "xeniad stopped while this operation ran; at restart the domain was ", state,
+          ", as the operation intended"));
+      if (current != nullptr) *resource.mutable_domain() = ToDomainProto(*current, names);
+      ++report.operations_done;
+    } else {
+      resource.set_state(Operation::FAILED);
+      resource.mutable_error()->set_code(static_cast<int>(absl::StatusCode::kAborted));
+      resource.mutable_error()->set_message(
+          absl::StrCat("xeniad stopped while this operation ", row.state == store::OperationState::kPending ? "waited to run" : "ran",
+                       "; at restart the domain was ", state, ", so it did not finish"));
+      resource.set_progress_message("interrupted by a restart of xeniad");
+      ++report.operations_failed;
+    }
+    logger.Info("settled an operation interrupted by a restart",
+                {{"operation", row.id},
+                 {"method", row.method},
+                 {"target", row.target},
+                 {"outcome", Operation::State_Name(resource.state())}});
+    change.operations.push_back(std::move(op));
+  }
+
+  if (!change.empty()) {
+    if (absl::Status s = journal.Write(std::move(change), now); !s.ok()) return s;
+  }
+  return report;
+}
+
+}  // namespace xenia

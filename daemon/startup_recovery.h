@@ -1,0 +1,44 @@
+// Start-up reconciliation of the three sources of truth: the journal (what
+// was under way), the store (what should exist) and the hypervisor (what does
+// exist). Every operation that was running ends as done or failed with a
+// reason a person understands; domains the store expected but the hypervisor
+// lost are marked LOST, never silently deleted; domains whose guests went
+// down while xeniad was away are queued for their lifecycle policy.
+//
+// Thread-safe: runs once, on the starting thread, before the engine starts.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "common/logger.h"
+#include "daemon/domain/domain_registry.h"
+#include "daemon/hypervisor/hypervisor.h"
+#include "daemon/operations/journal.h"
+#include "daemon/resource_names.h"
+#include "store/store.h"
+
+namespace xenia {
+
+struct RecoveryReport {
+  int domains = 0;
+  int running = 0;
+  int lost = 0;
+  int unmanaged = 0;
+  int operations_done = 0;
+  int operations_failed = 0;
+  // Domains that need a reconciliation once the engine runs.
+  std::vector<std::string> reconcile;
+};
+
+// Loads the store's domains into `registry`, compares them with the
+// hypervisor and settles unfinished operations; writes the outcome through
+// `journal` in one change.
+absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& journal,
+                                              DomainRegistry& registry, hv::Hypervisor& hypervisor,
+                                              const ResourceNames& names, const Clock& clock,
+                                              Logger& logger);
+
+}  // namespace xenia

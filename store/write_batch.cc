@@ -1,0 +1,38 @@
+#include <utility>
+
+#include "store/store.h"
+
+namespace xenia::store {
+
+void WriteBatch::PutDomain(DomainRow row) {
+  Entry& entry = entries_.emplace_back();
+  entry.kind = Entry::Kind::kPutDomain;
+  entry.domain = std::move(row);
+}
+
+void WriteBatch::DeleteDomain(std::string uuid) {
+  Entry& entry = entries_.emplace_back();
+  entry.kind = Entry::Kind::kDeleteDomain;
+  entry.domain.uuid = std::move(uuid);
+}
+
+void WriteBatch::PutOperation(OperationRow row) {
+  Entry& entry = entries_.emplace_back();
+  entry.kind = Entry::Kind::kPutOperation;
+  entry.operation = std::move(row);
+}
+
+void WriteBatch::AppendEvent(EventRow row) {
+  Entry& entry = entries_.emplace_back();
+  entry.kind = Entry::Kind::kAppendEvent;
+  entry.event = std::move(row);
+}
+
+void WriteBatch::PutMeta(std::string key, std::string value) {
+  Entry& entry = entries_.emplace_back();
+  entry.kind = Entry::Kind::kPutMeta;
+  entry.key = std::move(key);
+  entry.value = std::move(value);
+}
+
+}  // namespace xenia::store
