@@ -1,6 +1,8 @@
 #include "common/uuid.h"
 
-#include <random>
+#include <sys/random.h>
+
+#include <cstring>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
@@ -8,9 +10,18 @@
 namespace xenia {
 
 std::string NewRandomUuid() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  uint64_t hi = rng();
-  uint64_t lo = rng();
+  // From the kernel each time: a per-thread generator would hand forked
+  // processes the same sequence.
+  unsigned char bytes[16];
+  size_t got = 0;
+  while (got < sizeof(bytes)) {
+    ssize_t n = getrandom(bytes + got, sizeof(bytes) - got, 0);
+    if (n > 0) got += static_cast<size_t>(n);
+  }
+  uint64_t hi = 0;
+  uint64_t lo = 0;
+  std::memcpy(&hi, bytes, 8);
+  std::memcpy(&lo, bytes + 8, 8);
   hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
   lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // RFC 4122 variant
   return absl::StrFormat("%08x-%04x-%04x-%04x-%012x", hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff,

@@ -40,7 +40,7 @@ grpc::ServerUnaryReactor* SimulatorServiceImpl::SetGuestBehavior(
   }
   const xenia::v1::GuestBehavior& in = request->behavior();
   hv::GuestBehavior behavior;
-  behavior.ignore_shutdown = in.ignore_shutdown();
+  if (in.has_ignore_shutdown()) behavior.ignore_shutdown = in.ignore_shutdown();
   if (in.has_crash_after()) behavior.crash_after = FromProto(in.crash_after());
   if (in.has_poweroff_after()) behavior.poweroff_after = FromProto(in.poweroff_after());
   if (in.has_shutdown_time()) behavior.shutdown_time = FromProto(in.shutdown_time());
@@ -55,11 +55,14 @@ grpc::ServerUnaryReactor* SimulatorServiceImpl::SetGuestBehavior(
   if (!now.ok()) return fail(now.status());
   xenia::v1::GuestBehavior* out = response->mutable_behavior();
   out->set_ignore_shutdown(now->ignore_shutdown.value_or(false));
-  if (now->crash_after.has_value()) *out->mutable_crash_after() = ToProto(*now->crash_after);
-  if (now->poweroff_after.has_value()) {
-    *out->mutable_poweroff_after() = ToProto(*now->poweroff_after);
-  }
-  if (now->shutdown_time.has_value()) *out->mutable_shutdown_time() = ToProto(*now->shutdown_time);
+  // The simulator says "never" with an infinite duration; the API leaves the
+  // field unset.
+  auto scheduled = [](const std::optional<absl::Duration>& d) {
+    return d.has_value() && *d != absl::InfiniteDuration();
+  };
+  if (scheduled(now->crash_after)) *out->mutable_crash_after() = ToProto(*now->crash_after);
+  if (scheduled(now->poweroff_after)) *out->mutable_poweroff_after() = ToProto(*now->poweroff_after);
+  if (scheduled(now->shutdown_time)) *out->mutable_shutdown_time() = ToProto(*now->shutdown_time);
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }

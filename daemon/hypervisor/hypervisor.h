@@ -140,8 +140,10 @@ struct DomainEvent {
   ShutdownReason reason = ShutdownReason::kNone;
 };
 
-// Receives DomainEvents. Called on the backend's event thread; must return
-// quickly and must not call back into the Hypervisor.
+// Receives DomainEvents. Called on the backend's event thread, or on the
+// thread of a caller whose call found the event due (never while that caller
+// holds a lock of the backend); must return quickly and must not call back
+// into the Hypervisor.
 class DomainEventHandler {
  public:
   virtual ~DomainEventHandler() = default;

@@ -1,0 +1,192 @@
+#include "daemon/hypervisor/sim/sim_domain.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+
+namespace xenia::hv {
+namespace {
+
+absl::Status WrongState(const SimDomainRecord& record, absl::string_view needed,
+                        absl::string_view step) {
+  return absl::FailedPreconditionError(absl::StrCat(DomainLabel(record), " is ",
+                                                    StateForMessage(record), "; it must be ",
+                                                    needed, " to be ", step));
+}
+
+// A duration from a GuestBehavior as nanoseconds of guest time: kNever for an
+// infinite one.
+int64_t ToGuestNanos(absl::Duration d) {
+  if (d == absl::InfiniteDuration()) return kNever;
+  return absl::ToInt64Nanoseconds(d);
+}
+
+absl::Duration FromGuestNanos(int64_t ns) {
+  return ns == kNever ? absl::InfiniteDuration() : absl::Nanoseconds(ns);
+}
+
+// Time left from guest time `guest_now` until guest time `at`.
+absl::Duration Remaining(int64_t at, int64_t guest_now) {
+  if (at == kNever) return absl::InfiniteDuration();
+  return absl::Nanoseconds(std::max<int64_t>(0, at - guest_now));
+}
+
+absl::Status CheckNotNegative(const std::optional<absl::Duration>& d, absl::string_view field) {
+  if (d.has_value() && *d < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "guest behaviour ", field, " must not be negative, got ", absl::FormatDuration(*d)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string DomainLabel(uint32_t domid, absl::string_view name) {
+  return absl::StrFormat("domain %d (\"%s\")", domid, name);
+}
+
+std::string DomainLabel(const SimDomainRecord& record) {
+  return DomainLabel(record.domid, record.name);
+}
+
+std::string StateForMessage(const SimDomainRecord& record) {
+  switch (record.state) {
+    case RunState::kRunning:
+      return "running";
+    case RunState::kPaused:
+      return "paused";
+    case RunState::kShutdown:
+      return absl::StrCat("shut down (", ShutdownReasonName(record.shutdown_reason), ")");
+    case RunState::kDying:
+      return "dying";
+  }
+  return "in an unknown state";
+}
+
+DomainFacts FactsAt(const SimDomainRecord& record, int64_t now) {
+  DomainFacts facts;
+  facts.domid = record.domid;
+  facts.uuid = record.uuid;
+  facts.name = record.name;
+  facts.state = record.state;
+  facts.shutdown_reason = record.shutdown_reason;
+  facts.requested_shutdown = record.schedule.requested;
+  facts.current_memory_kib = record.memory_mib * 1024;
+  facts.max_memory_kib = std::max(record.max_memory_mib, record.memory_mib) * 1024;
+  facts.online_vcpus = record.timeline.vcpus;
+  facts.max_vcpus = std::max(record.max_vcpus, record.timeline.vcpus);
+  facts.cpu_time_ns = CpuNanosAt(record.timeline, now);
+  facts.type = record.type;
+  return facts;
+}
+
+int64_t DueBootNanos(const SimDomainRecord& record) {
+  if (record.state != RunState::kRunning) return kNever;
+  return BootNanosAtGuestNanos(record.timeline, NextGuestAction(record.schedule).guest_ns);
+}
+
+std::optional<DomainEvent> ApplyDueAction(SimDomainRecord& record, int64_t now) {
+  if (record.state != RunState::kRunning) return std::nullopt;
+  const GuestAction action = NextGuestAction(record.schedule);
+  const int64_t due = BootNanosAtGuestNanos(record.timeline, action.guest_ns);
+  if (due == kNever || due > now) return std::nullopt;
+  // The guest stopped at `due`, not at `now`: its time and vCPU time end there.
+  Reanchor(record.timeline, due, /*running=*/false);
+  record.state = RunState::kShutdown;
+  record.shutdown_reason = action.reason;
+  record.schedule.requested = ShutdownReason::kNone;
+  record.schedule.crash_at_guest_ns = kNever;
+  record.schedule.poweroff_at_guest_ns = kNever;
+  DomainEvent event;
+  event.kind = DomainEvent::Kind::kShutdown;
+  event.domid = record.domid;
+  event.uuid = record.uuid;
+  event.reason = action.reason;
+  return event;
+}
+
+absl::Status PauseGuest(SimDomainRecord& record, int64_t now) {
+  if (record.state != RunState::kRunning) return WrongState(record, "running", "paused");
+  Reanchor(record.timeline, now, /*running=*/false);
+  record.state = RunState::kPaused;
+  return absl::OkStatus();
+}
+
+absl::Status UnpauseGuest(SimDomainRecord& record, int64_t now) {
+  if (record.state != RunState::kPaused) return WrongState(record, "paused", "unpaused");
+  Reanchor(record.timeline, now, /*running=*/true);
+  record.state = RunState::kRunning;
+  return absl::OkStatus();
+}
+
+absl::Status RequestShutdown(SimDomainRecord& record, ShutdownReason reason, int64_t now) {
+  absl::string_view step;
+  switch (reason) {
+    case ShutdownReason::kPoweroff:
+      step = "asked to shut down";
+      break;
+    case ShutdownReason::kReboot:
+      step = "asked to reboot";
+      break;
+    default:
+      return absl::InvalidArgumentError(absl::StrCat(
+          "a guest can be asked to power off or reboot, not to ", ShutdownReasonName(reason)));
+  }
+  if (record.state != RunState::kRunning) return WrongState(record, "running", step);
+  // A guest acts on the first request it sees (Xen's control/shutdown node
+  // holds one request): a second request while one is pending, e.g. a reboot
+  // after a power-off, is accepted and changes nothing.
+  if (record.schedule.requested != ShutdownReason::kNone) return absl::OkStatus();
+  record.schedule.requested = reason;
+  record.schedule.request_guest_ns = GuestNanosAt(record.timeline, now);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<GuestBehavior> ChangeBehavior(SimDomainRecord& record, const GuestBehavior& behavior,
+                                             int64_t now) {
+  if (record.state != RunState::kRunning && record.state != RunState::kPaused) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(DomainLabel(record), " is ", StateForMessage(record),
+                     "; its guest no longer runs, so its behaviour cannot be changed"));
+  }
+  for (const absl::Status& status : {CheckNotNegative(behavior.crash_after, "crash_after"),
+                                     CheckNotNegative(behavior.poweroff_after, "poweroff_after"),
+                                     CheckNotNegative(behavior.shutdown_time, "shutdown_time")}) {
+    if (!status.ok()) return status;
+  }
+  GuestSchedule& schedule = record.schedule;
+  const int64_t guest_now = GuestNanosAt(record.timeline, now);
+  if (behavior.ignore_shutdown.has_value()) {
+    // A guest that starts listening finds the pending request then, as a
+    // guest whose PV drivers come up finds the control/shutdown node.
+    if (schedule.ignore_shutdown && !*behavior.ignore_shutdown) {
+      schedule.request_guest_ns = guest_now;
+    }
+    schedule.ignore_shutdown = *behavior.ignore_shutdown;
+  }
+  if (behavior.crash_after.has_value()) {
+    schedule.crash_at_guest_ns = SaturatingAdd(guest_now, ToGuestNanos(*behavior.crash_after));
+  }
+  if (behavior.poweroff_after.has_value()) {
+    schedule.poweroff_at_guest_ns =
+        SaturatingAdd(guest_now, ToGuestNanos(*behavior.poweroff_after));
+  }
+  if (behavior.shutdown_time.has_value()) {
+    schedule.shutdown_time_ns = ToGuestNanos(*behavior.shutdown_time);
+  }
+  return BehaviorAt(record, now);
+}
+
+GuestBehavior BehaviorAt(const SimDomainRecord& record, int64_t now) {
+  const int64_t guest_now = GuestNanosAt(record.timeline, now);
+  GuestBehavior behavior;
+  behavior.ignore_shutdown = record.schedule.ignore_shutdown;
+  behavior.crash_after = Remaining(record.schedule.crash_at_guest_ns, guest_now);
+  behavior.poweroff_after = Remaining(record.schedule.poweroff_at_guest_ns, guest_now);
+  behavior.shutdown_time = FromGuestNanos(record.schedule.shutdown_time_ns);
+  return behavior;
+}
+
+}  // namespace xenia::hv

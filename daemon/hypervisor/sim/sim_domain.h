@@ -1,0 +1,80 @@
+// SimDomainRecord: everything the simulator knows about one guest domain (what
+// the state file persists), and the pure rules of its life: its facts at an
+// instant, the legal transitions between Xen's run states, and the actions a
+// guest takes on its own when their time comes.
+//
+// Every function takes the host instant `now` (boot-time nanoseconds) and
+// reads no clock itself, so the rules are exact and testable. Thread-
+// compatible: the SimHypervisor serializes access under its lock.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "daemon/hypervisor/hypervisor.h"
+#include "daemon/hypervisor/sim/guest_timeline.h"
+#include "daemon/hypervisor/sim/sim_hypervisor.h"
+#include "xenia/v1/domain.pb.h"
+
+namespace xenia::hv {
+
+struct SimDomainRecord {
+  uint32_t domid = 0;
+  std::string uuid;
+  std::string name;
+  xenia::v1::DomainType type = xenia::v1::PVH;
+  // kRunning, kPaused or kShutdown; the simulator tears domains down at once,
+  // so a record is never kDying.
+  RunState state = RunState::kRunning;
+  ShutdownReason shutdown_reason = ShutdownReason::kNone;
+  int64_t memory_mib = 0;
+  // At least memory_mib.
+  int64_t max_memory_mib = 0;
+  // At least timeline.vcpus (the vCPUs online).
+  int32_t max_vcpus = 0;
+  GuestTimeline timeline;
+  GuestSchedule schedule;
+};
+
+// `domain 7 ("web1")`: how messages name a domain.
+std::string DomainLabel(uint32_t domid, absl::string_view name);
+std::string DomainLabel(const SimDomainRecord& record);
+
+// The state as a sentence fragment: "running", "paused", "shut down (crash)".
+std::string StateForMessage(const SimDomainRecord& record);
+
+// The domain's live facts at `now`.
+DomainFacts FactsAt(const SimDomainRecord& record, int64_t now);
+
+// The host instant at which the guest next acts on its own, or kNever (it does
+// not run, or nothing is scheduled).
+int64_t DueBootNanos(const SimDomainRecord& record);
+
+// If the guest's next action is due by `now`, applies it as of the instant it
+// fell due (the domain enters kShutdown then, and its vCPU time stops there)
+// and returns the event that reports it.
+std::optional<DomainEvent> ApplyDueAction(SimDomainRecord& record, int64_t now);
+
+// The transitions a caller asks for. FAILED_PRECONDITION, naming the domain
+// and its state, when the domain is not in the state the step needs.
+absl::Status PauseGuest(SimDomainRecord& record, int64_t now);
+absl::Status UnpauseGuest(SimDomainRecord& record, int64_t now);
+// Records a shutdown (kPoweroff) or reboot (kReboot) request for the guest to
+// act on; INVALID_ARGUMENT for any other reason.
+absl::Status RequestShutdown(SimDomainRecord& record, ShutdownReason reason, int64_t now);
+
+// Changes how the guest behaves from `now` on (see GuestBehavior); an
+// InfiniteDuration() for crash_after or poweroff_after cancels it. Returns
+// the behaviour in force. FAILED_PRECONDITION once the guest has shut down;
+// INVALID_ARGUMENT for negative durations.
+absl::StatusOr<GuestBehavior> ChangeBehavior(SimDomainRecord& record, const GuestBehavior& behavior,
+                                             int64_t now);
+
+// The behaviour in force at `now`, every field set: durations count from
+// `now`, InfiniteDuration() for what is not scheduled.
+GuestBehavior BehaviorAt(const SimDomainRecord& record, int64_t now);
+
+}  // namespace xenia::hv

@@ -1,0 +1,236 @@
+// SimHost's CreateDomain: validation of the spec, admission control, domid
+// allocation and the build time; and the validation of the host's config.
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "common/uuid.h"
+#include "daemon/hypervisor/sim/sim_host.h"
+
+namespace xenia::hv {
+namespace {
+
+// CreateDomain checks for cancellation this often while it builds.
+constexpr absl::Duration kCancelCheckInterval = absl::Milliseconds(10);
+
+int64_t DurationNanos(absl::Duration d) {
+  return d == absl::InfiniteDuration() ? kNever : absl::ToInt64Nanoseconds(d);
+}
+
+// The spec as a record, without domid and times.
+absl::StatusOr<SimDomainRecord> RecordFromSpec(const CreateDomainRequest& req) {
+  if (req.spec == nullptr) return absl::InvalidArgumentError("CreateDomainRequest.spec is missing");
+  const xenia::v1::DomainSpec& spec = *req.spec;
+  if (spec.name().empty() || spec.name().size() > 63) {
+    return absl::InvalidArgumentError(absl::StrCat("spec.name must have 1 to 63 characters, got ",
+                                                   spec.name().size(), ": \"", spec.name(), "\""));
+  }
+  if (!spec.uuid().empty() && !IsValidUuid(spec.uuid())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("spec.uuid \"", spec.uuid(), "\" is not a UUID (8-4-4-4-12 hex digits)"));
+  }
+  if (spec.memory_mib() <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("spec.memory_mib must be positive, got ", spec.memory_mib()));
+  }
+  if (spec.max_memory_mib() < 0 || spec.vcpus() < 0 || spec.max_vcpus() < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "spec.max_memory_mib, spec.vcpus and spec.max_vcpus must not be negative, got ",
+        spec.max_memory_mib(), ", ", spec.vcpus(), " and ", spec.max_vcpus()));
+  }
+  SimDomainRecord record;
+  record.name = spec.name();
+  record.uuid = spec.uuid().empty() ? NewRandomUuid() : NormalizeUuid(spec.uuid());
+  record.type = spec.type() == xenia::v1::DOMAIN_TYPE_UNSPECIFIED ? xenia::v1::PVH : spec.type();
+  record.memory_mib = spec.memory_mib();
+  record.max_memory_mib = std::max(spec.max_memory_mib(), spec.memory_mib());
+  record.timeline.vcpus = spec.vcpus() == 0 ? 1 : spec.vcpus();
+  record.max_vcpus = std::max(spec.max_vcpus(), record.timeline.vcpus);
+  return record;
+}
+
+}  // namespace
+
+absl::Status ValidateSimHostConfig(const SimHostConfig& c) {
+  auto invalid = [](auto&&... parts) {
+    return absl::InvalidArgumentError(absl::StrCat("simulator config: ", parts...));
+  };
+  if (c.state_file.empty()) return invalid("state_file is required");
+  if (c.total_memory_mib <= 0) {
+    return invalid("total_memory_mib must be positive, got ", c.total_memory_mib);
+  }
+  if (c.cpus <= 0) return invalid("cpus must be positive, got ", c.cpus);
+  if (c.dom0_memory_mib <= 0 || c.dom0_memory_mib >= c.total_memory_mib) {
+    return invalid("dom0_memory_mib (", c.dom0_memory_mib,
+                   " MiB) must be positive and smaller than total_memory_mib (", c.total_memory_mib,
+                   " MiB)");
+  }
+  if (c.max_domains < 2 || static_cast<uint32_t>(c.max_domains) > kDomidFirstReserved) {
+    return invalid("max_domains must be between 2 and ", kDomidFirstReserved,
+                   " (dom0 included), got ", c.max_domains);
+  }
+  for (const auto& [name, d] :
+       {std::pair<absl::string_view, absl::Duration>{"create_time", c.create_time},
+        {"boot_time", c.boot_time},
+        {"shutdown_time", c.shutdown_time}}) {
+    if (d < absl::ZeroDuration()) {
+      return invalid(name, " must not be negative, got ", absl::FormatDuration(d));
+    }
+  }
+  if (!(c.cpu_load >= 0.0 && c.cpu_load <= 1.0)) {
+    return invalid("cpu_load must be between 0 and 1 (a fraction of each vCPU), got ", c.cpu_load);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SimHost::AdmitLocked(const SimDomainRecord& record) const {
+  bool name_taken = record.name == "Domain-0" || domid_by_name_.contains(record.name);
+  bool uuid_taken =
+      record.uuid == "00000000-0000-0000-0000-000000000000" || domid_by_uuid_.contains(record.uuid);
+  for (const auto& [domid, reservation] : reservations_) {
+    name_taken = name_taken || reservation.name == record.name;
+    uuid_taken = uuid_taken || reservation.uuid == record.uuid;
+  }
+  if (name_taken) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("a domain named \"", record.name, "\" already exists on the host"));
+  }
+  if (uuid_taken) {
+    return absl::AlreadyExistsError(absl::StrCat("a domain with uuid ", record.uuid,
+                                                 " already exists on the host (creating \"",
+                                                 record.name, "\")"));
+  }
+  const size_t guests = domains_.size() + reservations_.size();
+  if (guests + 1 >= static_cast<size_t>(config_.max_domains) ||
+      reservations_.size() >= free_slots_.size()) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("cannot create domain \"", record.name, "\": the host already holds ", guests,
+                     " domains besides dom0, its maximum (max_domains ", config_.max_domains, ")"));
+  }
+  const int64_t used_mib = UsedMemoryMibLocked();
+  const int64_t free_mib =
+      std::max<int64_t>(0, config_.total_memory_mib - config_.dom0_memory_mib - used_mib);
+  if (record.memory_mib > free_mib) {
+    std::string message = absl::StrFormat(
+        "not enough free memory on the host to create domain \"%s\": it needs %d MiB, %d MiB "
+        "are free (%d MiB total, %d MiB held by dom0)",
+        record.name, record.memory_mib, free_mib, config_.total_memory_mib,
+        config_.dom0_memory_mib);
+    if (guests > 0) {
+      absl::StrAppend(&message, "; ", guests,
+                      guests == 1 ? " other domain holds " : " other domains hold ", used_mib,
+                      " MiB");
+    }
+    return absl::ResourceExhaustedError(message);
+  }
+  return absl::OkStatus();
+}
+
+uint32_t SimHost::AllocateDomidLocked() {
+  // As Xen does: from where the last allocation stopped, upwards, skipping
+  // domids in use, wrapping below DOMID_FIRST_RESERVED. Admission guarantees
+  // a free one.
+  StateHeader header = file_->header();
+  uint32_t domid = header.next_domid;
+  for (uint32_t tries = 0; tries < kDomidFirstReserved; ++tries, ++domid) {
+    if (domid == 0 || domid >= kDomidFirstReserved) domid = 1;
+    if (!domains_.contains(domid) && !reservations_.contains(domid)) break;
+  }
+  header.next_domid = domid + 1 >= kDomidFirstReserved ? 1 : domid + 1;
+  file_->StoreHeader(header);
+  return domid;
+}
+
+absl::Status SimHost::SpendCreateTime(const OpContext& ctx, absl::string_view label) const {
+  if (config_.create_time <= absl::ZeroDuration()) return absl::OkStatus();
+  absl::Duration budget = config_.create_time;
+  const absl::Duration until_deadline = ctx.deadline - clock_.Now();
+  const bool deadline_first = until_deadline < budget;
+  if (deadline_first) budget = std::max(until_deadline, absl::ZeroDuration());
+  absl::Duration slept = absl::ZeroDuration();
+  int reported = 0;
+  while (slept < budget && !ctx.Cancelled()) {
+    const absl::Duration step = std::min(budget - slept, kCancelCheckInterval);
+    absl::SleepFor(step);
+    slept += step;
+    const int percent = static_cast<int>(100 * absl::FDivDuration(slept, config_.create_time));
+    if (percent / 10 > reported / 10) {
+      reported = percent;
+      ctx.Progress(percent, absl::StrCat("building ", label));
+    }
+  }
+  if (ctx.Cancelled()) {
+    return absl::CancelledError(
+        absl::StrCat("cancelled while building ", label, "; nothing was left behind"));
+  }
+  if (deadline_first) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("the deadline passed while building ", label, " (building takes ",
+                     absl::FormatDuration(config_.create_time), "); nothing was left behind"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<DomainFacts> SimHost::CreateDomain(const OpContext& ctx,
+                                                  const CreateDomainRequest& req) {
+  if (ctx.Cancelled()) return absl::CancelledError("the operation was cancelled");
+  if (clock_.Now() >= ctx.deadline) {
+    return absl::DeadlineExceededError("the operation's deadline passed before the build began");
+  }
+  absl::StatusOr<SimDomainRecord> built = RecordFromSpec(req);
+  if (!built.ok()) return built.status();
+  SimDomainRecord record = *std::move(built);
+  record.timeline.cpu_load_ppm = cpu_load_ppm_;
+  record.schedule.boot_ns = DurationNanos(config_.boot_time);
+  record.schedule.shutdown_time_ns = DurationNanos(config_.shutdown_time);
+
+  absl::Status admitted;
+  {
+    absl::MutexLock lock(&mu_);
+    ApplyDueLocked(clock_.BootNanos());
+    admitted = AdmitLocked(record);
+    if (admitted.ok()) {
+      record.domid = AllocateDomidLocked();
+      reservations_[record.domid] = Reservation{record.name, record.uuid, record.memory_mib};
+    }
+  }
+  events_.Deliver();
+  if (!admitted.ok()) return admitted;
+
+  const std::string label = DomainLabel(record);
+  ctx.Progress(0, absl::StrCat("building ", label));
+  const absl::Status built_in_time = SpendCreateTime(ctx, label);
+
+  DomainFacts facts;
+  {
+    absl::MutexLock lock(&mu_);
+    reservations_.erase(record.domid);
+    if (!built_in_time.ok()) return built_in_time;
+    const int64_t now = clock_.BootNanos();
+    record.state = req.start_paused ? RunState::kPaused : RunState::kRunning;
+    record.timeline.running = !req.start_paused;
+    record.timeline.anchor_boot_ns = now;
+    const uint32_t slot = free_slots_.back();
+    free_slots_.pop_back();
+    file_->StoreRecord(slot, record);
+    domid_by_name_[record.name] = record.domid;
+    domid_by_uuid_[record.uuid] = record.domid;
+    NoteScheduleLocked(record);
+    facts = FactsAt(record, now);
+    domains_.emplace(record.domid, Domain{slot, std::move(record)});
+  }
+  logger_.Info("simulated domain created", {{"domid", facts.domid},
+                                            {"name", facts.name},
+                                            {"uuid", facts.uuid},
+                                            {"memory_mib", facts.current_memory_kib / 1024},
+                                            {"paused", req.start_paused},
+                                            {"trace_id", ctx.trace_id}});
+  ctx.Progress(100, absl::StrCat("built ", label));
+  return facts;
+}
+
+}  // namespace xenia::hv

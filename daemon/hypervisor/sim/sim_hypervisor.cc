@@ -1,0 +1,72 @@
+#include "daemon/hypervisor/sim/sim_hypervisor.h"
+
+#include <utility>
+
+#include "daemon/hypervisor/sim/sim_host.h"
+#include "daemon/hypervisor/sim/sim_state_file.h"
+
+namespace xenia::hv {
+
+absl::StatusOr<std::unique_ptr<SimHypervisor>> SimHypervisor::Open(const SimHostConfig& config,
+                                                                   const Clock& clock,
+                                                                   Logger& logger) {
+  if (absl::Status s = ValidateSimHostConfig(config); !s.ok()) return s;
+  absl::StatusOr<std::string> boot_id = ReadHostBootId();
+  if (!boot_id.ok()) return boot_id.status();
+  absl::StatusOr<std::unique_ptr<SimStateFile>> file = SimStateFile::Open(
+      config.state_file, static_cast<uint32_t>(config.max_domains), *boot_id, logger);
+  if (!file.ok()) return file.status();
+  auto host = std::make_unique<SimHost>(config, clock, logger, *std::move(file));
+  if (absl::Status s = host->Load(); !s.ok()) return s;
+  if (config.event_thread) host->StartEventThread();
+  return std::unique_ptr<SimHypervisor>(new SimHypervisor(std::move(host)));
+}
+
+SimHypervisor::SimHypervisor(std::unique_ptr<SimHost> host) : host_(std::move(host)) {}
+
+SimHypervisor::~SimHypervisor() = default;
+
+absl::StatusOr<HostFacts> SimHypervisor::DescribeHost(const OpContext& ctx) {
+  return host_->DescribeHost(ctx);
+}
+
+absl::StatusOr<std::vector<DomainFacts>> SimHypervisor::ListDomains(const OpContext& ctx) {
+  return host_->ListDomains(ctx);
+}
+
+absl::StatusOr<DomainFacts> SimHypervisor::DescribeDomain(const OpContext& ctx,
+                                                          const DomainRef& domain) {
+  return host_->DescribeDomain(ctx, domain);
+}
+
+absl::StatusOr<DomainFacts> SimHypervisor::CreateDomain(const OpContext& ctx,
+                                                        const CreateDomainRequest& req) {
+  return host_->CreateDomain(ctx, req);
+}
+
+absl::Status SimHypervisor::DestroyDomain(const OpContext& ctx, const DomainRef& domain) {
+  return host_->DestroyDomain(ctx, domain);
+}
+
+absl::Status SimHypervisor::ShutdownDomain(const OpContext& ctx, const ShutdownDomainRequest& req) {
+  return host_->ShutdownDomain(ctx, req);
+}
+
+absl::Status SimHypervisor::PauseDomain(const OpContext& ctx, const DomainRef& domain) {
+  return host_->PauseDomain(ctx, domain);
+}
+
+absl::Status SimHypervisor::UnpauseDomain(const OpContext& ctx, const DomainRef& domain) {
+  return host_->UnpauseDomain(ctx, domain);
+}
+
+void SimHypervisor::Watch(DomainEventHandler* handler) { host_->Watch(handler); }
+
+absl::StatusOr<GuestBehavior> SimHypervisor::SetGuestBehavior(const DomainRef& domain,
+                                                              const GuestBehavior& behavior) {
+  return host_->SetGuestBehavior(domain, behavior);
+}
+
+void SimHypervisor::ProcessDueTransitions() { host_->ProcessDueTransitions(); }
+
+}  // namespace xenia::hv

@@ -1,0 +1,96 @@
+// The on-disk layout of the simulator's host state file, and the conversion
+// of its records to and from the in-memory types.
+//
+//   offset 0            header: VersionedCopies of HeaderPayload (2 x 256 bytes)
+//   offset 4096 + 512*i slot i: VersionedCopies of RecordPayload (2 x 256 bytes)
+//
+// Integers are in the host's byte order: the file belongs to one host and is
+// meaningless after that host reboots (its boot id is in the header). A slot
+// whose newest copy has in_use == 0 (or was never committed) is free.
+//
+// Pure functions over fixed-size plain structs; thread-compatible.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "daemon/hypervisor/sim/sim_domain.h"
+#include "daemon/hypervisor/sim/versioned_copies.h"
+
+namespace xenia::hv {
+
+inline constexpr char kStateMagic[8] = {'X', 'E', 'N', 'S', 'I', 'M', 'H', '1'};
+inline constexpr uint32_t kStateFormatVersion = 1;
+inline constexpr size_t kCopySize = 256;
+inline constexpr size_t kHeaderRegionSize = 4096;
+inline constexpr size_t kSlotSize = 2 * kCopySize;
+
+// Xen's domids run from 1 to DOMID_FIRST_RESERVED - 1.
+inline constexpr uint32_t kDomidFirstReserved = 0x7FF0;
+
+struct HeaderPayload {
+  char magic[8];
+  uint32_t format_version;
+  uint32_t slot_size;
+  uint32_t slot_count;
+  // The domid the next domain is offered (Xen's allocator never goes back).
+  uint32_t next_domid;
+  // /proc/sys/kernel/random/boot_id of the boot that wrote the file.
+  char boot_id[40];
+};
+static_assert(sizeof(HeaderPayload) <= kCopySize - kCopyOverhead);
+
+struct RecordPayload {
+  uint32_t in_use;
+  uint32_t domid;
+  char uuid[40];
+  char name[64];
+  int32_t type;
+  int32_t state;
+  int32_t shutdown_reason;
+  int32_t requested_shutdown;
+  int64_t memory_mib;
+  int64_t max_memory_mib;
+  int32_t vcpus;
+  int32_t max_vcpus;
+  int64_t cpu_load_ppm;
+  int64_t anchor_boot_ns;
+  int64_t guest_ns;
+  int64_t cpu_ns;
+  int64_t boot_ns;
+  int64_t shutdown_time_ns;
+  int64_t request_guest_ns;
+  int64_t crash_at_guest_ns;
+  int64_t poweroff_at_guest_ns;
+  uint32_t running;
+  uint32_t ignore_shutdown;
+};
+static_assert(sizeof(RecordPayload) <= kCopySize - kCopyOverhead);
+
+// What the header says, in memory.
+struct StateHeader {
+  uint32_t slot_count = 0;
+  uint32_t next_domid = 1;
+  std::string boot_id;
+};
+
+HeaderPayload EncodeHeader(const StateHeader& header);
+// FAILED_PRECONDITION for another magic (not a state file) or format version.
+absl::StatusOr<StateHeader> DecodeHeader(absl::Span<const uint8_t> payload);
+
+RecordPayload EncodeRecord(const SimDomainRecord& record);
+// INVALID_ARGUMENT (to be wrapped by the caller) for a payload that passes its
+// checksum yet holds impossible values.
+absl::StatusOr<SimDomainRecord> DecodeRecord(const RecordPayload& payload);
+
+// The payload of a free slot.
+RecordPayload FreeRecord();
+
+// The file offset of slot `slot`, and the file size for `slot_count` slots.
+inline constexpr size_t SlotOffset(size_t slot) { return kHeaderRegionSize + slot * kSlotSize; }
+inline constexpr size_t StateFileSize(size_t slot_count) { return SlotOffset(slot_count); }
+
+}  // namespace xenia::hv
