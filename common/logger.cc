@@ -87,9 +87,9 @@ void Logger::Log(LogLevel level, absl::string_view msg, std::initializer_list<Lo
   if (!Enabled(level)) return;
   std::string line;
   line.reserve(128);
-  absl::StrAppend(&line, "time=",
-                  absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(), absl::UTCTimeZone()),
-                  " level=", LogLevelName(level), " msg=");
+  absl::StrAppend(
+      &line, "time=", absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(), absl::UTCTimeZone()),
+      " level=", LogLevelName(level), " msg=");
   AppendValue(&line, msg);
   for (const LogField& f : fields) {
     absl::StrAppend(&line, " ", f.key, "=");

@@ -16,12 +16,13 @@ absl::StatusOr<int64_t> ParseSizeBytes(absl::string_view text, int64_t default_u
     ++digits;
   }
   if (digits == 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid size \"", text, "\": expected a number with an optional K, M, G or T suffix"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid size \"", text, "\": expected a number with an optional K, M, G or T suffix"));
   }
   uint64_t number = 0;
   if (!absl::SimpleAtoi(t.substr(0, digits), &number)) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid size \"", text, "\": number too large"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid size \"", text, "\": number too large"));
   }
   std::string suffix = absl::AsciiStrToLower(t.substr(digits));
   int64_t unit = default_unit;
@@ -48,9 +49,9 @@ absl::StatusOr<int64_t> ParseSizeBytes(absl::string_view text, int64_t default_u
           unit = 0;
       }
       if (unit == 0 || !(rest.empty() || rest == "b" || rest == "ib")) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "invalid size \"", text, "\": unknown unit \"", t.substr(digits),
-            "\" (use K, M, G or T)"));
+        return absl::InvalidArgumentError(absl::StrCat("invalid size \"", text,
+                                                       "\": unknown unit \"", t.substr(digits),
+                                                       "\" (use K, M, G or T)"));
       }
     }
   }

@@ -13,15 +13,16 @@ BackendChoice ChooseBackend(const std::string& requested, const std::string& cap
   if (requested == "libxl") return {"libxl", "chosen by configuration (backend: libxl)"};
   std::ifstream in(capabilities_path);
   if (!in) {
-    return {"sim", absl::StrCat("auto: ", capabilities_path, " is absent, so this is not a Xen host")};
+    return {"sim",
+            absl::StrCat("auto: ", capabilities_path, " is absent, so this is not a Xen host")};
   }
   std::stringstream text;
   text << in.rdbuf();
   if (absl::StrContains(text.str(), "control_d")) {
     return {"libxl", absl::StrCat("auto: ", capabilities_path, " says control_d (a Xen dom0)")};
   }
-  return {"sim", absl::StrCat("auto: ", capabilities_path,
-                              " lacks control_d (a Xen guest, not dom0)")};
+  return {"sim",
+          absl::StrCat("auto: ", capabilities_path, " lacks control_d (a Xen guest, not dom0)")};
 }
 
 }  // namespace xenia

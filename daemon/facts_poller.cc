@@ -56,17 +56,16 @@ void FactsPoller::PollOnce() {
       continue;
     }
     const hv::DomainFacts& facts = *it->second;
-    registry_.RefreshFacts(entry.uuid(), entry.status.domid(),
-                           [&](xenia::v1::DomainStatus& status) { ApplyFacts(facts, now, &status); });
+    registry_.RefreshFacts(
+        entry.uuid(), entry.status.domid(),
+        [&](xenia::v1::DomainStatus& status) { ApplyFacts(facts, now, &status); });
     xenia::v1::PowerState state = entry.status.power_state();
     // A guest that went down while recorded running or paused needs its
     // policy; one preserved on purpose (CRASHED, SHUTTING_DOWN) does not.
-    bool contradicts =
-        (facts.state == hv::RunState::kShutdown &&
-         (state == xenia::v1::RUNNING || state == xenia::v1::PAUSED)) ||
-        (facts.state == hv::RunState::kRunning &&
-         state == xenia::v1::PAUSED) ||
-        (facts.state == hv::RunState::kPaused && state == xenia::v1::RUNNING);
+    bool contradicts = (facts.state == hv::RunState::kShutdown &&
+                        (state == xenia::v1::RUNNING || state == xenia::v1::PAUSED)) ||
+                       (facts.state == hv::RunState::kRunning && state == xenia::v1::PAUSED) ||
+                       (facts.state == hv::RunState::kPaused && state == xenia::v1::RUNNING);
     if (contradicts && !busy) {
       engine_.RequestReconcile(entry.uuid(), "its state in the hypervisor changed");
     }

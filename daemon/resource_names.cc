@@ -25,8 +25,8 @@ absl::Status ResourceNames::CheckHost(absl::string_view field, absl::string_view
         absl::StrCat(field, ": expected \"hosts/{host}\", got \"", name, "\""));
   }
   if (parts[1] != "-" && parts[1] != host_id_) {
-    return absl::NotFoundError(absl::StrCat(field, ": host \"", parts[1],
-                                            "\" is not this host (\"", host_id_, "\")"));
+    return absl::NotFoundError(
+        absl::StrCat(field, ": host \"", parts[1], "\" is not this host (\"", host_id_, "\")"));
   }
   return absl::OkStatus();
 }
@@ -41,8 +41,8 @@ absl::StatusOr<std::string> ResourceNames::Parse(absl::string_view field, absl::
                                                    "/{id}\", got \"", name, "\""));
   }
   if (parts[1] != "-" && parts[1] != host_id_) {
-    return absl::NotFoundError(absl::StrCat(field, ": host \"", parts[1],
-                                            "\" is not this host (\"", host_id_, "\")"));
+    return absl::NotFoundError(
+        absl::StrCat(field, ": host \"", parts[1], "\" is not this host (\"", host_id_, "\")"));
   }
   return std::string(parts[3]);
 }

@@ -27,8 +27,7 @@ class ResourceNames {
   // Each returns the last segment. INVALID_ARGUMENT naming `field` when the
   // text is not of the expected shape; NOT_FOUND when {host} is another host.
   absl::StatusOr<std::string> ParseDomain(absl::string_view field, absl::string_view name) const;
-  absl::StatusOr<std::string> ParseOperation(absl::string_view field,
-                                             absl::string_view name) const;
+  absl::StatusOr<std::string> ParseOperation(absl::string_view field, absl::string_view name) const;
   // Accepts "hosts/{host}", "hosts/-" and "" (this host).
   absl::Status CheckHost(absl::string_view field, absl::string_view name) const;
 

@@ -13,8 +13,8 @@ namespace {
 using xenia::v1::Operation;
 using xenia::v1::PowerState;
 
-xenia::v1::Event StateEvent(const ResourceNames& names, const DomainEntry& entry,
-                            PowerState before, absl::string_view message) {
+xenia::v1::Event StateEvent(const ResourceNames& names, const DomainEntry& entry, PowerState before,
+                            absl::string_view message) {
   xenia::v1::Event event;
   event.set_type(xenia::v1::Event::DOMAIN_STATE_CHANGED);
   event.set_resource(names.Domain(entry.name()));
@@ -148,16 +148,17 @@ absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& jour
     } else if (ReachedGoal(row.method, current)) {
       resource.set_state(Operation::DONE);
       resource.set_progress_percent(100);
-      resource.set_progress_message(absl::StrCat(
-          "xeniad stopped while this operation ran; at restart the domain was ", state,
-          ", as the operation intended"));
+      resource.set_progress_message(
+          absl::StrCat("xeniad stopped while this operation ran; at restart the domain was ", state,
+                       ", as the operation intended"));
       if (current != nullptr) *resource.mutable_domain() = ToDomainProto(*current, names);
       ++report.operations_done;
     } else {
       resource.set_state(Operation::FAILED);
       resource.mutable_error()->set_code(static_cast<int>(absl::StatusCode::kAborted));
       resource.mutable_error()->set_message(
-          absl::StrCat("xeniad stopped while this operation ", row.state == store::OperationState::kPending ? "waited to run" : "ran",
+          absl::StrCat("xeniad stopped while this operation ",
+                       row.state == store::OperationState::kPending ? "waited to run" : "ran",
                        "; at restart the domain was ", state, ", so it did not finish"));
       resource.set_progress_message("interrupted by a restart of xeniad");
       ++report.operations_failed;

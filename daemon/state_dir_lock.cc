@@ -35,9 +35,9 @@ absl::StatusOr<std::unique_ptr<StateDirLock>> StateDirLock::Acquire(const std::s
     close(fd);
     std::string holder = n > 0 ? std::string(absl::StripAsciiWhitespace(buf)) : "unknown";
     if (err == EWOULDBLOCK) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "another xeniad (pid ", holder, ") is using the state directory ", state_dir,
-          "; stop it first, or give this one another --state-dir"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("another xeniad (pid ", holder, ") is using the state directory ", state_dir,
+                       "; stop it first, or give this one another --state-dir"));
     }
     return absl::FailedPreconditionError(
         absl::StrCat("cannot lock ", path, ": ", std::strerror(err)));

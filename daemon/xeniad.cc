@@ -100,8 +100,8 @@ absl::Status CheckHostId(const std::string& id) {
     }
   }
   if (!ok || id == "-") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "host_id: \"", id, "\" must be 1 to 63 letters, digits, '.', '_' or '-'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("host_id: \"", id, "\" must be 1 to 63 letters, digits, '.', '_' or '-'"));
   }
   return absl::OkStatus();
 }
@@ -174,9 +174,8 @@ absl::StatusOr<std::unique_ptr<Xeniad>> Xeniad::Start(const DaemonConfig& config
   p->names = std::make_unique<ResourceNames>(*host_id);
 
   hv::SimHostConfig sim;
-  sim.state_file = config.sim.state_file.empty()
-                       ? absl::StrCat(config.state_dir, "/sim-host.state")
-                       : config.sim.state_file;
+  sim.state_file = config.sim.state_file.empty() ? absl::StrCat(config.state_dir, "/sim-host.state")
+                                                 : config.sim.state_file;
   sim.total_memory_mib = config.sim.memory_mib;
   sim.cpus = config.sim.cpus;
   sim.dom0_memory_mib = config.sim.dom0_memory_mib;
@@ -191,16 +190,15 @@ absl::StatusOr<std::unique_ptr<Xeniad>> Xeniad::Start(const DaemonConfig& config
   p->sim = sim_hv->get();
   p->hypervisor = *std::move(sim_hv);
 
-  absl::StatusOr<RecoveryReport> recovered = RecoverAtStart(
-      *p->store, *p->journal, p->registry, *p->hypervisor, *p->names, clock, logger);
+  absl::StatusOr<RecoveryReport> recovered =
+      RecoverAtStart(*p->store, *p->journal, p->registry, *p->hypervisor, *p->names, clock, logger);
   if (!recovered.ok()) return recovered.status();
 
   OperationEngineOptions engine_options;
   engine_options.workers = config.workers;
   engine_options.max_queue_per_domain = config.max_queue_per_domain;
-  p->engine = std::make_unique<OperationEngine>(engine_options, *p->journal, *p->store,
-                                                p->registry, *p->hypervisor, *p->names, clock,
-                                                logger);
+  p->engine = std::make_unique<OperationEngine>(engine_options, *p->journal, *p->store, p->registry,
+                                                *p->hypervisor, *p->names, clock, logger);
   if (absl::Status s = p->engine->LoadRequestIds(); !s.ok()) return s;
   p->hypervisor->Watch(p->engine.get());
   p->engine->Start();
@@ -218,8 +216,8 @@ absl::StatusOr<std::unique_ptr<Xeniad>> Xeniad::Start(const DaemonConfig& config
   p->domain_service =
       std::make_unique<DomainServiceImpl>(*p->gate, *p->engine, p->registry, *p->names);
   HostIdentity identity{Hostname(), p->backend.backend, p->backend.reason, clock.Now()};
-  p->host_service = std::make_unique<HostServiceImpl>(*p->gate, *p->hypervisor, p->registry,
-                                                      *p->names, identity);
+  p->host_service =
+      std::make_unique<HostServiceImpl>(*p->gate, *p->hypervisor, p->registry, *p->names, identity);
   p->operation_service =
       std::make_unique<OperationServiceImpl>(*p->gate, *p->engine, *p->store, *p->names);
   p->simulator_service =
@@ -228,12 +226,12 @@ absl::StatusOr<std::unique_ptr<Xeniad>> Xeniad::Start(const DaemonConfig& config
 
   RpcServerOptions rpc_options;
   rpc_options.tcp_address = config.listen;
-  absl::StatusOr<std::unique_ptr<RpcServer>> rpc = RpcServer::Start(
-      rpc_options,
-      {p->host_service.get(), p->domain_service.get(), p->operation_service.get(),
-       &p->event_service, &p->migration_service, &p->agent_service, p->access_service.get(),
-       &p->fleet_service, p->simulator_service.get()},
-      logger);
+  absl::StatusOr<std::unique_ptr<RpcServer>> rpc =
+      RpcServer::Start(rpc_options,
+                       {p->host_service.get(), p->domain_service.get(), p->operation_service.get(),
+                        &p->event_service, &p->migration_service, &p->agent_service,
+                        p->access_service.get(), &p->fleet_service, p->simulator_service.get()},
+                       logger);
   if (!rpc.ok()) return rpc.status();
   p->rpc = *std::move(rpc);
   p->listener->Start(p->rpc->server(), &p->peers);
@@ -248,8 +246,7 @@ absl::StatusOr<std::unique_ptr<Xeniad>> Xeniad::Start(const DaemonConfig& config
                {"running", recovered->running},
                {"lost", recovered->lost},
                {"unmanaged", recovered->unmanaged},
-               {"operations_settled",
-                recovered->operations_done + recovered->operations_failed}});
+               {"operations_settled", recovered->operations_done + recovered->operations_failed}});
   return std::unique_ptr<Xeniad>(new Xeniad(std::move(p)));
 }
 

@@ -49,8 +49,7 @@ class CallGate {
   // UNAUTHENTICATED when the caller cannot be identified, PERMISSION_DENIED
   // naming the role needed when its role is too weak, INTERNAL if the method
   // has no policy (a bug the policy test exists to catch).
-  absl::StatusOr<Caller> Admit(const grpc::ServerContextBase& ctx,
-                               absl::string_view method) const;
+  absl::StatusOr<Caller> Admit(const grpc::ServerContextBase& ctx, absl::string_view method) const;
 
   // The policy of a method, or nullptr if it has none.
   const xenia::v1::MethodPolicy* PolicyOf(absl::string_view method) const;

@@ -59,7 +59,8 @@ absl::StatusOr<absl::Duration> ShutdownTimeout(const xenia::v1::ShutdownDomainRe
 }
 
 const std::vector<std::string>& DomainFilterFields() {
-  static const auto* fields = new std::vector<std::string>{"power_state", "name", "managed", "type"};
+  static const auto* fields =
+      new std::vector<std::string>{"power_state", "name", "managed", "type"};
   return *fields;
 }
 
@@ -95,7 +96,8 @@ bool DomainFieldEquals(const DomainEntry& entry, const std::string& field,
     return absl::EqualsIgnoreCase(xenia::v1::PowerState_Name(entry.status.power_state()), wanted);
   }
   if (field == "name") return GlobMatch(wanted, entry.name());
-  if (field == "type") return absl::EqualsIgnoreCase(xenia::v1::DomainType_Name(entry.spec.type()), wanted);
+  if (field == "type")
+    return absl::EqualsIgnoreCase(xenia::v1::DomainType_Name(entry.spec.type()), wanted);
   if (field == "managed") return wanted == "true";
   return false;
 }
@@ -107,9 +109,9 @@ DomainServiceImpl::DomainServiceImpl(const CallGate& gate, OperationEngine& engi
     : gate_(gate), engine_(engine), registry_(registry), names_(names) {}
 
 grpc::ServerUnaryReactor* DomainServiceImpl::SubmitVerb(
-    grpc::CallbackServerContext* ctx, const char* method,
-    const google::protobuf::Message& request, const std::string& name,
-    const std::string& request_id, Operation* response, const TaskFactory& make_task) {
+    grpc::CallbackServerContext* ctx, const char* method, const google::protobuf::Message& request,
+    const std::string& name, const std::string& request_id, Operation* response,
+    const TaskFactory& make_task) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   absl::StatusOr<Caller> caller = gate_.Admit(*ctx, FullMethod(method));
   if (!caller.ok()) return Fail(reactor, caller.status());
@@ -150,8 +152,8 @@ grpc::ServerUnaryReactor* DomainServiceImpl::CreateDomain(
   if (absl::Status s = ValidateAndDefaultSpec(&spec); !s.ok()) return Fail(reactor, s);
   if (request->validate_only()) {
     if (registry_.ContainsName(spec.name())) {
-      return Fail(reactor,
-                  absl::AlreadyExistsError(absl::StrCat("domain \"", spec.name(), "\" already exists")));
+      return Fail(reactor, absl::AlreadyExistsError(
+                               absl::StrCat("domain \"", spec.name(), "\" already exists")));
     }
     response->set_method("CreateDomain");
     response->set_target(names_.Domain(spec.name()));
@@ -215,10 +217,9 @@ grpc::ServerUnaryReactor* DomainServiceImpl::ListDomains(
   if (!after.ok()) return Fail(reactor, after.status());
 
   DomainRegistry::Page page = registry_.List(*after, *page_size, [&](const DomainEntry& e) {
-    return filter->Matches(
-        [&](const std::string& field, const std::string& wanted) {
-          return DomainFieldEquals(e, field, wanted);
-        });
+    return filter->Matches([&](const std::string& field, const std::string& wanted) {
+      return DomainFieldEquals(e, field, wanted);
+    });
   });
   response->mutable_domains()->Reserve(static_cast<int>(page.entries.size()));
   for (const DomainEntry& entry : page.entries) {
@@ -236,8 +237,8 @@ grpc::ServerUnaryReactor* DomainServiceImpl::DeleteDomain(
     grpc::CallbackServerContext* ctx, const xenia::v1::DeleteDomainRequest* request,
     Operation* response) {
   std::string etag = request->etag();
-  return SubmitVerb(ctx, "DeleteDomain", *request, request->name(), request->request_id(),
-                    response, [etag]() -> absl::StatusOr<std::unique_ptr<OperationTask>> {
+  return SubmitVerb(ctx, "DeleteDomain", *request, request->name(), request->request_id(), response,
+                    [etag]() -> absl::StatusOr<std::unique_ptr<OperationTask>> {
                       return MakeDeleteDomainTask(etag);
                     });
 }
@@ -266,8 +267,8 @@ grpc::ServerUnaryReactor* DomainServiceImpl::ShutdownDomain(
 grpc::ServerUnaryReactor* DomainServiceImpl::RebootDomain(
     grpc::CallbackServerContext* ctx, const xenia::v1::RebootDomainRequest* request,
     Operation* response) {
-  return SubmitVerb(ctx, "RebootDomain", *request, request->name(), request->request_id(),
-                    response, [request]() -> absl::StatusOr<std::unique_ptr<OperationTask>> {
+  return SubmitVerb(ctx, "RebootDomain", *request, request->name(), request->request_id(), response,
+                    [request]() -> absl::StatusOr<std::unique_ptr<OperationTask>> {
                       xenia::v1::ShutdownDomainRequest as_shutdown;
                       *as_shutdown.mutable_timeout() = request->timeout();
                       if (!request->has_timeout()) as_shutdown.clear_timeout();
@@ -280,28 +281,25 @@ grpc::ServerUnaryReactor* DomainServiceImpl::RebootDomain(
 grpc::ServerUnaryReactor* DomainServiceImpl::DestroyDomain(
     grpc::CallbackServerContext* ctx, const xenia::v1::DestroyDomainRequest* request,
     Operation* response) {
-  return SubmitVerb(ctx, "DestroyDomain", *request, request->name(), request->request_id(),
-                    response, []() -> absl::StatusOr<std::unique_ptr<OperationTask>> {
-                      return MakeDestroyDomainTask();
-                    });
+  return SubmitVerb(
+      ctx, "DestroyDomain", *request, request->name(), request->request_id(), response,
+      []() -> absl::StatusOr<std::unique_ptr<OperationTask>> { return MakeDestroyDomainTask(); });
 }
 
 grpc::ServerUnaryReactor* DomainServiceImpl::PauseDomain(
     grpc::CallbackServerContext* ctx, const xenia::v1::PauseDomainRequest* request,
     Operation* response) {
-  return SubmitVerb(ctx, "PauseDomain", *request, request->name(), request->request_id(), response,
-                    []() -> absl::StatusOr<std::unique_ptr<OperationTask>> {
-                      return MakePauseDomainTask();
-                    });
+  return SubmitVerb(
+      ctx, "PauseDomain", *request, request->name(), request->request_id(), response,
+      []() -> absl::StatusOr<std::unique_ptr<OperationTask>> { return MakePauseDomainTask(); });
 }
 
 grpc::ServerUnaryReactor* DomainServiceImpl::UnpauseDomain(
     grpc::CallbackServerContext* ctx, const xenia::v1::UnpauseDomainRequest* request,
     Operation* response) {
-  return SubmitVerb(ctx, "UnpauseDomain", *request, request->name(), request->request_id(),
-                    response, []() -> absl::StatusOr<std::unique_ptr<OperationTask>> {
-                      return MakeUnpauseDomainTask();
-                    });
+  return SubmitVerb(
+      ctx, "UnpauseDomain", *request, request->name(), request->request_id(), response,
+      []() -> absl::StatusOr<std::unique_ptr<OperationTask>> { return MakeUnpauseDomainTask(); });
 }
 
 }  // namespace xenia

@@ -74,9 +74,9 @@ absl::StatusOr<ListFilter> ListFilter::Parse(absl::string_view text,
           absl::StrCat("filter: expected a field name at position ", field.pos + 1));
     }
     if (std::find(known_fields.begin(), known_fields.end(), field.text) == known_fields.end()) {
-      return absl::InvalidArgumentError(absl::StrCat("filter: unknown field \"", field.text,
-                                                     "\" (known: ",
-                                                     absl::StrJoin(known_fields, ", "), ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("filter: unknown field \"", field.text,
+                       "\" (known: ", absl::StrJoin(known_fields, ", "), ")"));
     }
     const Token& op = (*tokens)[i + 1];
     if (op.kind != Token::kEq && op.kind != Token::kNe) {
@@ -99,8 +99,8 @@ absl::StatusOr<ListFilter> ListFilter::Parse(absl::string_view text,
       conjunction.clear();
       ++i;
     } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "filter: expected AND or OR at position ", next.pos + 1, ", got \"", next.text, "\""));
+      return absl::InvalidArgumentError(absl::StrCat("filter: expected AND or OR at position ",
+                                                     next.pos + 1, ", got \"", next.text, "\""));
     }
   }
   filter.clauses_.push_back(std::move(conjunction));

@@ -34,9 +34,8 @@ class WaitReactor final : public grpc::ServerUnaryReactor {
       : engine_(engine), response_(response) {}
 
   void Begin(const std::string& id, absl::Time deadline) {
-    uint64_t handle = engine_.Wait(id, deadline, [this](absl::StatusOr<Operation> op) {
-      Complete(std::move(op));
-    });
+    uint64_t handle = engine_.Wait(
+        id, deadline, [this](absl::StatusOr<Operation> op) { Complete(std::move(op)); });
     handle_.store(handle);
     if (cancelled_.load() && handle != 0 && engine_.CancelWait(handle)) {
       Complete(absl::CancelledError("the caller went away"));

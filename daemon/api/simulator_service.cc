@@ -20,8 +20,7 @@ grpc::ServerUnaryReactor* SimulatorServiceImpl::SetGuestBehavior(
     reactor->Finish(ToGrpcStatus(s));
     return reactor;
   };
-  absl::StatusOr<Caller> caller =
-      gate_.Admit(*ctx, "/xenia.v1.SimulatorService/SetGuestBehavior");
+  absl::StatusOr<Caller> caller = gate_.Admit(*ctx, "/xenia.v1.SimulatorService/SetGuestBehavior");
   if (!caller.ok()) return fail(caller.status());
   if (sim_ == nullptr) {
     return fail(absl::FailedPreconditionError(
@@ -35,8 +34,8 @@ grpc::ServerUnaryReactor* SimulatorServiceImpl::SetGuestBehavior(
     return fail(absl::NotFoundError(absl::StrCat("domain \"", *name, "\" not found")));
   }
   if (!entry->status.has_domid()) {
-    return fail(absl::FailedPreconditionError(
-        absl::StrCat("domain \"", *name, "\" is not running; only a running guest has a behaviour")));
+    return fail(absl::FailedPreconditionError(absl::StrCat(
+        "domain \"", *name, "\" is not running; only a running guest has a behaviour")));
   }
   const xenia::v1::GuestBehavior& in = request->behavior();
   hv::GuestBehavior behavior;
@@ -48,7 +47,8 @@ grpc::ServerUnaryReactor* SimulatorServiceImpl::SetGuestBehavior(
                                  std::pair{"poweroff_after", behavior.poweroff_after},
                                  std::pair{"shutdown_time", behavior.shutdown_time}}) {
     if (d.has_value() && *d < absl::ZeroDuration()) {
-      return fail(absl::InvalidArgumentError(absl::StrCat("behavior.", field, ": must not be negative")));
+      return fail(
+          absl::InvalidArgumentError(absl::StrCat("behavior.", field, ": must not be negative")));
     }
   }
   absl::StatusOr<hv::GuestBehavior> now = sim_->SetGuestBehavior(RefOf(*entry), behavior);
@@ -61,7 +61,8 @@ grpc::ServerUnaryReactor* SimulatorServiceImpl::SetGuestBehavior(
     return d.has_value() && *d != absl::InfiniteDuration();
   };
   if (scheduled(now->crash_after)) *out->mutable_crash_after() = ToProto(*now->crash_after);
-  if (scheduled(now->poweroff_after)) *out->mutable_poweroff_after() = ToProto(*now->poweroff_after);
+  if (scheduled(now->poweroff_after))
+    *out->mutable_poweroff_after() = ToProto(*now->poweroff_after);
   if (scheduled(now->shutdown_time)) *out->mutable_shutdown_time() = ToProto(*now->shutdown_time);
   reactor->Finish(grpc::Status::OK);
   return reactor;

@@ -17,8 +17,8 @@ namespace xenia {
 class SimulatorServiceImpl final : public xenia::v1::SimulatorService::CallbackService {
  public:
   // `sim` is null when another backend runs. Everything is borrowed.
-  SimulatorServiceImpl(const CallGate& gate, hv::SimHypervisor* sim,
-                       const DomainRegistry& registry, const ResourceNames& names);
+  SimulatorServiceImpl(const CallGate& gate, hv::SimHypervisor* sim, const DomainRegistry& registry,
+                       const ResourceNames& names);
 
   grpc::ServerUnaryReactor* SetGuestBehavior(
       grpc::CallbackServerContext* ctx, const xenia::v1::SetGuestBehaviorRequest* request,

@@ -26,10 +26,10 @@ absl::Status CheckUnknown(const Message& message, const std::string& path) {
   const Reflection* reflection = message.GetReflection();
   const google::protobuf::UnknownFieldSet& unknown = reflection->GetUnknownFields(message);
   if (!unknown.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path.empty() ? "request" : path, " (", message.GetDescriptor()->full_name(),
-        ") has unknown field number ", unknown.field(0).number(),
-        "; the client was built from a different version of the xenia.v1 API"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path.empty() ? "request" : path, " (", message.GetDescriptor()->full_name(),
+                     ") has unknown field number ", unknown.field(0).number(),
+                     "; the client was built from a different version of the xenia.v1 API"));
   }
   std::vector<const FieldDescriptor*> fields;
   reflection->ListFields(message, &fields);

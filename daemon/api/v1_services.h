@@ -8,9 +8,9 @@
 namespace xenia {
 
 inline constexpr std::array<const char*, 9> kV1Services = {
-    "xenia.v1.HostService",    "xenia.v1.DomainService",    "xenia.v1.OperationService",
-    "xenia.v1.EventService",   "xenia.v1.MigrationService", "xenia.v1.AgentService",
-    "xenia.v1.AccessService",  "xenia.v1.FleetService",     "xenia.v1.SimulatorService",
+    "xenia.v1.HostService",   "xenia.v1.DomainService",    "xenia.v1.OperationService",
+    "xenia.v1.EventService",  "xenia.v1.MigrationService", "xenia.v1.AgentService",
+    "xenia.v1.AccessService", "xenia.v1.FleetService",     "xenia.v1.SimulatorService",
 };
 
 // Makes sure every xenia.v1 proto file is in the generated descriptor pool.

@@ -11,9 +11,10 @@ namespace xenia {
 
 CommandLine ParseCommandLine(int argc, char** argv) {
   CommandLine out;
-  CLI::App app{"xeniad: the Xenia daemon. It manages this host's Xen domains (or, off Xen, a "
-               "simulated hypervisor's) and serves the xenia.v1 gRPC API on a unix socket.",
-               "xeniad"};
+  CLI::App app{
+      "xeniad: the Xenia daemon. It manages this host's Xen domains (or, off Xen, a "
+      "simulated hypervisor's) and serves the xenia.v1 gRPC API on a unix socket.",
+      "xeniad"};
   std::string config_file;
   std::optional<std::string> state_dir, socket, socket_group, listen, backend, log_level, host_id,
       sim_memory, sim_dom0_memory, sim_boot_time, sim_shutdown_time, sim_state_file;
@@ -93,7 +94,8 @@ CommandLine ParseCommandLine(int argc, char** argv) {
         std::tuple{"--sim-dom0-memory", &sim_dom0_memory, &config.sim.dom0_memory_mib}}) {
     if (!text->has_value()) continue;
     absl::StatusOr<int64_t> mib = ParseSizeMib(**text);
-    if (!mib.ok() || *mib <= 0) return fail(absl::StrCat(flag, ": \"", **text, "\" is not a size such as 16G"));
+    if (!mib.ok() || *mib <= 0)
+      return fail(absl::StrCat(flag, ": \"", **text, "\" is not a size such as 16G"));
     *out_mib = *mib;
   }
   for (auto [flag, text, out_duration] :

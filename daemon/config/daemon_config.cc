@@ -17,8 +17,7 @@ namespace {
 using Setter = std::function<absl::Status(const std::string& value)>;
 
 absl::Status Bad(const std::string& key, const std::string& value, absl::string_view want) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(key, ": \"", value, "\" is not ", want));
+  return absl::InvalidArgumentError(absl::StrCat(key, ": \"", value, "\" is not ", want));
 }
 
 Setter String(std::string* out) {
@@ -75,8 +74,7 @@ std::map<std::string, Setter> Keys(DaemonConfig& c) {
       {"host_id", String(&c.host_id)},
       {"workers", Int("workers", &c.workers, 1)},
       {"max_queue_per_domain", Int("max_queue_per_domain", &c.max_queue_per_domain, 1)},
-      {"status_refresh_interval",
-       Duration("status_refresh_interval", &c.status_refresh_interval)},
+      {"status_refresh_interval", Duration("status_refresh_interval", &c.status_refresh_interval)},
       {"shutdown_grace", Duration("shutdown_grace", &c.shutdown_grace)},
       {"sim.state_file", String(&c.sim.state_file)},
       {"sim.memory", Mib("sim.memory", &c.sim.memory_mib)},
@@ -99,7 +97,8 @@ absl::Status Apply(const YAML::Node& node, const std::string& prefix,
       continue;
     }
     auto it = keys.find(key);
-    if (it == keys.end()) return absl::InvalidArgumentError(absl::StrCat("unknown key \"", key, "\""));
+    if (it == keys.end())
+      return absl::InvalidArgumentError(absl::StrCat("unknown key \"", key, "\""));
     if (!item.second.IsScalar()) {
       return absl::InvalidArgumentError(absl::StrCat(key, ": expected a single value"));
     }
@@ -145,15 +144,15 @@ absl::Status ValidateConfig(const DaemonConfig& c) {
   }
   LogLevel level;
   if (!ParseLogLevel(c.log_level, &level)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "log_level: \"", c.log_level, "\" is not one of debug, info, warning, error"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("log_level: \"", c.log_level, "\" is not one of debug, info, warning, error"));
   }
   if (c.state_dir.empty()) return absl::InvalidArgumentError("state_dir: required");
   if (c.socket.empty()) return absl::InvalidArgumentError("socket: required");
   if (c.sim.dom0_memory_mib >= c.sim.memory_mib) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "sim.dom0_memory (", c.sim.dom0_memory_mib, " MiB) must be less than sim.memory (",
-        c.sim.memory_mib, " MiB)"));
+    return absl::InvalidArgumentError(absl::StrCat("sim.dom0_memory (", c.sim.dom0_memory_mib,
+                                                   " MiB) must be less than sim.memory (",
+                                                   c.sim.memory_mib, " MiB)"));
   }
   if (c.status_refresh_interval < absl::Milliseconds(100)) {
     return absl::InvalidArgumentError("status_refresh_interval: at least 100ms");

@@ -77,8 +77,8 @@ bool IsBdf(absl::string_view bdf) {
   }
   if (parts.size() != 2 || !hex(parts[0], 2)) return false;
   absl::string_view dev_fn = parts[1];
-  return dev_fn.size() == 4 && hex(dev_fn.substr(0, 2), 2) && dev_fn[2] == '.' && dev_fn[3] >= '0' &&
-         dev_fn[3] <= '7';
+  return dev_fn.size() == 4 && hex(dev_fn.substr(0, 2), 2) && dev_fn[2] == '.' &&
+         dev_fn[3] >= '0' && dev_fn[3] <= '7';
 }
 
 xenia::v1::LifecycleAction OrDefault(xenia::v1::LifecycleAction action,
@@ -150,8 +150,7 @@ absl::Status ValidateAndDefaultSpec(DomainSpec* spec) {
   } else if (spec->max_vcpus() == 0) {
     spec->set_max_vcpus(spec->vcpus());
   } else if (spec->max_vcpus() < spec->vcpus()) {
-    fail("max_vcpus",
-         absl::StrCat(spec->max_vcpus(), " is below vcpus (", spec->vcpus(), ")"));
+    fail("max_vcpus", absl::StrCat(spec->max_vcpus(), " is below vcpus (", spec->vcpus(), ")"));
   } else if (spec->max_vcpus() > kMaxVcpus) {
     fail("max_vcpus", absl::StrCat("at most ", kMaxVcpus, ", got ", spec->max_vcpus()));
   }

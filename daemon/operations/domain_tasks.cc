@@ -130,8 +130,7 @@ class PauseTask final : public OperationTask {
       if (s.code() == absl::StatusCode::kNotFound) ctx.RequestReconcile();
       return StepResult::Failed(s);
     }
-    absl::StatusOr<hv::DomainFacts> facts =
-        hv.DescribeDomain(ctx.hv_context(), RefOf(*entry));
+    absl::StatusOr<hv::DomainFacts> facts = hv.DescribeDomain(ctx.hv_context(), RefOf(*entry));
     absl::Time now = ctx.Now();
     absl::StatusOr<DomainEntry> updated = ctx.UpdateDomain([&](DomainEntry& e) {
       e.status.set_power_state(pause_ ? xenia::v1::PAUSED : xenia::v1::RUNNING);
@@ -239,17 +238,17 @@ class ShutdownDomainTask final : public OperationTask {
     if (down && (reason == hv::ShutdownReason::kCrash || reason == hv::ShutdownReason::kWatchdog)) {
       // The guest died rather than complying: its on_crash policy decides.
       ctx.RequestReconcile();
-      return StepResult::Failed(absl::AbortedError(absl::StrCat(
-          "guest \"", entry.name(), "\" crashed while ", reboot_ ? "rebooting" : "shutting down",
-          "; its on_crash policy applies")));
+      return StepResult::Failed(absl::AbortedError(
+          absl::StrCat("guest \"", entry.name(), "\" crashed while ",
+                       reboot_ ? "rebooting" : "shutting down", "; its on_crash policy applies")));
     }
     if (down) return Finish(ctx, entry, reason, "");
 
     if (ctx.cancelled()) {
       Restore(ctx, "the shutdown request was cancelled; the guest may still act on it");
-      return StepResult::Failed(absl::CancelledError(absl::StrCat(
-          "cancelled; the guest was already asked to ", reboot_ ? "reboot" : "shut down",
-          " and may still do so")));
+      return StepResult::Failed(absl::CancelledError(
+          absl::StrCat("cancelled; the guest was already asked to ",
+                       reboot_ ? "reboot" : "shut down", " and may still do so")));
     }
     if (ctx.Now() < deadline_) return StepResult::WaitForDomain(deadline_);
     if (force_) {

@@ -53,9 +53,8 @@ store::DomainRow Journal::ToRow(const DomainEntry& entry) {
 absl::StatusOr<DomainEntry> Journal::FromRow(const store::DomainRow& row) {
   DomainEntry entry;
   if (!entry.spec.ParseFromString(row.spec) || !entry.status.ParseFromString(row.status)) {
-    return absl::DataLossError(
-        absl::StrCat("stored definition of domain \"", row.name, "\" (", row.uuid,
-                     ") cannot be parsed"));
+    return absl::DataLossError(absl::StrCat("stored definition of domain \"", row.name, "\" (",
+                                            row.uuid, ") cannot be parsed"));
   }
   entry.create_time = absl::FromUnixMicros(row.create_time_us);
   entry.update_time = absl::FromUnixMicros(row.update_time_us);
@@ -80,8 +79,7 @@ store::OperationRow Journal::ToRow(const JournalledOperation& op) {
   return row;
 }
 
-void Journal::Submit(JournalChange change, absl::Time now,
-                     std::function<void(absl::Status)> done) {
+void Journal::Submit(JournalChange change, absl::Time now, std::function<void(absl::Status)> done) {
   store::WriteBatch batch;
   for (const JournalledOperation& op : change.operations) batch.PutOperation(ToRow(op));
   for (const DomainEntry& entry : change.put_domains) batch.PutDomain(ToRow(entry));
@@ -102,18 +100,18 @@ void Journal::Submit(JournalChange change, absl::Time now,
     event.SerializeToString(&row.body);
     batch.AppendEvent(std::move(row));
   }
-  store_.Submit(std::move(batch), [this, events = std::move(events),
-                                   done = std::move(done)](absl::Status status) {
-    if (status.ok() && !events.empty()) {
-      EventSink sink;
-      {
-        absl::MutexLock sink_lock(&mu_);
-        sink = sink_;
-      }
-      if (sink) sink(events);
-    }
-    if (done) done(status);
-  });
+  store_.Submit(std::move(batch),
+                [this, events = std::move(events), done = std::move(done)](absl::Status status) {
+                  if (status.ok() && !events.empty()) {
+                    EventSink sink;
+                    {
+                      absl::MutexLock sink_lock(&mu_);
+                      sink = sink_;
+                    }
+                    if (sink) sink(events);
+                  }
+                  if (done) done(status);
+                });
 }
 
 absl::Status Journal::Write(JournalChange change, absl::Time now) {

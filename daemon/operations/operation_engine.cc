@@ -96,8 +96,7 @@ void OperationEngine::Stop() {
   started_ = false;
 }
 
-void OperationEngine::JournalSubmit(JournalChange change,
-                                    std::function<void(absl::Status)> done) {
+void OperationEngine::JournalSubmit(JournalChange change, std::function<void(absl::Status)> done) {
   {
     absl::MutexLock lock(&mu_);
     ++inflight_journal_;
@@ -161,15 +160,14 @@ void OperationEngine::SubmitLocked(OperationRequest request, OperationCallback d
         absl::StatusOr<std::optional<store::OperationRow>> row = store_.GetOperation(id);
         if (!row.ok()) return done(row.status());
         if (!row->has_value()) {
-          return done(absl::InternalError(
-              absl::StrCat("request_id \"", request.request_id, "\" refers to operation ", id,
-                           ", which is no longer stored")));
+          return done(absl::InternalError(absl::StrCat("request_id \"", request.request_id,
+                                                       "\" refers to operation ", id,
+                                                       ", which is no longer stored")));
         }
         if ((*row)->method != request.method || (*row)->request != request.request) {
-          return done(absl::InvalidArgumentError(
-              absl::StrCat("request_id \"", request.request_id,
-                           "\" was already used for a different request (", (*row)->method,
-                           " on ", (*row)->target, ")")));
+          return done(absl::InvalidArgumentError(absl::StrCat(
+              "request_id \"", request.request_id, "\" was already used for a different request (",
+              (*row)->method, " on ", (*row)->target, ")")));
         }
         Operation op;
         if (!op.ParseFromString((*row)->body)) {
@@ -193,9 +191,8 @@ void OperationEngine::SubmitLocked(OperationRequest request, OperationCallback d
   DomainQueue& queue = queues_[request.domain_uuid];
   if (static_cast<int>(queue.ops.size()) >= options_.max_queue_per_domain) {
     refuse(absl::ResourceExhaustedError(absl::StrCat(
-        request.target, " already has ", queue.ops.size(),
-        " operations queued (the limit is ", options_.max_queue_per_domain,
-        "); wait for them to finish and retry")));
+        request.target, " already has ", queue.ops.size(), " operations queued (the limit is ",
+        options_.max_queue_per_domain, "); wait for them to finish and retry")));
     if (queue.ops.empty()) queues_.erase(request.domain_uuid);
     return;
   }
@@ -474,8 +471,7 @@ void OperationEngine::FinishLocked(Op* op, std::vector<std::function<void()>>* a
   }
   if (op->reconcile_after && !stopping_) {
     op->reconcile_after = false;
-    RequestReconcileLocked(uuid, "an event arrived during " + op->record.operation.method(),
-                           after);
+    RequestReconcileLocked(uuid, "an event arrived during " + op->record.operation.method(), after);
   }
   ForgetOldLocked();
 }
@@ -499,8 +495,7 @@ void OperationEngine::ForgetOldLocked() {
 
 // ------------------------------------------------------------ reconciliation
 
-void OperationEngine::RequestReconcile(const std::string& domain_uuid,
-                                       const std::string& reason) {
+void OperationEngine::RequestReconcile(const std::string& domain_uuid, const std::string& reason) {
   std::vector<std::function<void()>> after;
   {
     absl::MutexLock lock(&mu_);
@@ -528,11 +523,15 @@ void OperationEngine::RequestReconcileLocked(const std::string& domain_uuid,
   request.principal = "xeniad";
   request.task = std::make_unique<ReconcileTask>(reason);
   logger_.Debug("reconciling domain", {{"domain", entry->name()}, {"reason", reason}});
-  SubmitLocked(std::move(request), [this, reason](absl::StatusOr<Operation> op) {
-    if (!op.ok()) {
-      logger_.Warn("could not queue a reconciliation", {{"reason", reason}, {"error", op.status()}});
-    }
-  }, after);
+  SubmitLocked(
+      std::move(request),
+      [this, reason](absl::StatusOr<Operation> op) {
+        if (!op.ok()) {
+          logger_.Warn("could not queue a reconciliation",
+                       {{"reason", reason}, {"error", op.status()}});
+        }
+      },
+      after);
 }
 
 void OperationEngine::OnDomainEvent(const hv::DomainEvent& event) {
@@ -556,8 +555,8 @@ void OperationEngine::OnDomainEvent(const hv::DomainEvent& event) {
         return;
       }
     }
-    RequestReconcileLocked(event.uuid,
-                           absl::StrCat("hypervisor event for domid ", event.domid), &after);
+    RequestReconcileLocked(event.uuid, absl::StrCat("hypervisor event for domid ", event.domid),
+                           &after);
   }
   RunAll(after);
 }
@@ -593,8 +592,7 @@ absl::StatusOr<Operation> OperationEngine::Get(const std::string& id) {
   return LoadFromStore(id);
 }
 
-uint64_t OperationEngine::Wait(const std::string& id, absl::Time deadline,
-                               OperationCallback done) {
+uint64_t OperationEngine::Wait(const std::string& id, absl::Time deadline, OperationCallback done) {
   std::optional<Operation> snapshot;
   {
     absl::MutexLock lock(&mu_);
@@ -677,8 +675,7 @@ void OperationEngine::Cancel(const std::string& id, OperationCallback done) {
       after.push_back([this, id, done] {
         absl::StatusOr<Operation> op = LoadFromStore(id);
         if (!op.ok()) return done(op.status());
-        done(absl::FailedPreconditionError(
-            absl::StrCat("operation ", id, " has already ended")));
+        done(absl::FailedPreconditionError(absl::StrCat("operation ", id, " has already ended")));
       });
     } else {
       Op* op = it->second.get();

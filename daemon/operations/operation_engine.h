@@ -78,8 +78,8 @@ class OperationEngine final : public hv::DomainEventHandler {
 
   // Everything is borrowed and must outlive the engine.
   OperationEngine(OperationEngineOptions options, Journal& journal, store::Store& store,
-                  DomainRegistry& registry, hv::Hypervisor& hypervisor,
-                  const ResourceNames& names, const Clock& clock, Logger& logger);
+                  DomainRegistry& registry, hv::Hypervisor& hypervisor, const ResourceNames& names,
+                  const Clock& clock, Logger& logger);
   ~OperationEngine() override;
 
   // Rebuilds the request_id index from the store. Call before Start().

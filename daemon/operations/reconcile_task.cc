@@ -47,7 +47,7 @@ StepResult ReconcileTask::Step(TaskContext& ctx) {
     }
     // Gone without xeniad's doing (e.g. `xl destroy`).
     std::string note = absl::StrCat("domain ", entry->status.domid(),
-                                     " disappeared from the hypervisor (destroyed outside xeniad?)");
+                                    " disappeared from the hypervisor (destroyed outside xeniad?)");
     ctx.logger().Warn("domain vanished from the hypervisor",
                       {{"domain", entry->name()}, {"domid", entry->status.domid()}});
     absl::Status s = DestroyInHypervisor(ctx, *entry, DomainStatus::DESTROYED, note);
@@ -97,8 +97,8 @@ StepResult ReconcileTask::Step(TaskContext& ctx) {
     case xenia::v1::PRESERVE: {
       bool crashed = facts->shutdown_reason == hv::ShutdownReason::kCrash ||
                      facts->shutdown_reason == hv::ShutdownReason::kWatchdog;
-      std::string note = absl::StrCat(why, "; kept for inspection (", policy_name,
-                                      "=preserve) until destroyed");
+      std::string note =
+          absl::StrCat(why, "; kept for inspection (", policy_name, "=preserve) until destroyed");
       absl::StatusOr<DomainEntry> updated = ctx.UpdateDomain([&](DomainEntry& e) {
         e.status.set_power_state(crashed ? xenia::v1::CRASHED : xenia::v1::SHUTTING_DOWN);
         e.status.set_last_shutdown_reason(api_reason);

@@ -60,8 +60,7 @@ bool IsLoopbackAddress(const std::string& host_port) {
 }
 
 absl::StatusOr<std::unique_ptr<RpcServer>> RpcServer::Start(
-    const RpcServerOptions& options, const std::vector<grpc::Service*>& services,
-    Logger& logger) {
+    const RpcServerOptions& options, const std::vector<grpc::Service*>& services, Logger& logger) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

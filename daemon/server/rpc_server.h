@@ -13,8 +13,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/logger.h"
-#include "grpcpp/server.h"
 #include "grpcpp/impl/codegen/service_type.h"
+#include "grpcpp/server.h"
 
 namespace xenia {
 
@@ -29,8 +29,7 @@ class RpcServer {
   // Builds and starts the server with `services` (borrowed; they must outlive
   // the server).
   static absl::StatusOr<std::unique_ptr<RpcServer>> Start(
-      const RpcServerOptions& options, const std::vector<grpc::Service*>& services,
-      Logger& logger);
+      const RpcServerOptions& options, const std::vector<grpc::Service*>& services, Logger& logger);
   ~RpcServer();
 
   grpc::Server* server() { return server_.get(); }

@@ -55,8 +55,8 @@ absl::StatusOr<std::unique_ptr<UnixSocketListener>> UnixSocketListener::Bind(
     int err = errno;
     close(probe);
     if (rc == 0) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "another process is listening on ", path, " (is another xeniad running?)"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("another process is listening on ", path, " (is another xeniad running?)"));
     }
     if (err != ECONNREFUSED && err != ENOENT) {
       return absl::FailedPreconditionError(
@@ -105,8 +105,7 @@ absl::StatusOr<std::unique_ptr<UnixSocketListener>> UnixSocketListener::Bind(
   return std::unique_ptr<UnixSocketListener>(new UnixSocketListener(path, fd, wake, logger));
 }
 
-UnixSocketListener::UnixSocketListener(std::string path, int listen_fd, int wake_fd,
-                                       Logger& logger)
+UnixSocketListener::UnixSocketListener(std::string path, int listen_fd, int wake_fd, Logger& logger)
     : path_(std::move(path)), listen_fd_(listen_fd), wake_fd_(wake_fd), logger_(logger) {}
 
 UnixSocketListener::~UnixSocketListener() {
@@ -155,8 +154,7 @@ void UnixSocketListener::AcceptLoop(grpc::Server* server, PeerCredentialTable* p
         continue;
       }
       peers->Record(conn, PeerCredentials{cred.pid, cred.uid, cred.gid});
-      logger_.Debug("client connected",
-                    {{"fd", conn}, {"pid", cred.pid}, {"uid", cred.uid}});
+      logger_.Debug("client connected", {{"fd", conn}, {"pid", cred.pid}, {"uid", cred.uid}});
       grpc::AddInsecureChannelFromFd(server, conn);
     }
   }

@@ -66,8 +66,9 @@ TEST(DaemonConfig, ValidateCatchesImpossibleCombinations) {
 
 TEST(CommandLine, FlagsOverrideTheFile) {
   std::string path = WriteFile("f.yaml", "state_dir: /from/file\nsocket: /from/file.sock\n");
-  std::vector<std::string> args = {"xeniad", "--config", path, "--state-dir", "/from/flag",
-                                   "--sim-memory", "4G", "--backend", "sim"};
+  std::vector<std::string> args = {"xeniad",      "--config",   path,
+                                   "--state-dir", "/from/flag", "--sim-memory",
+                                   "4G",          "--backend",  "sim"};
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   CommandLine cmd = ParseCommandLine(static_cast<int>(argv.size()), argv.data());

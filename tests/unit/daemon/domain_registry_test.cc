@@ -62,9 +62,7 @@ TEST(DomainRegistry, ListPagesInNameOrderAndCountsMatches) {
     if (i % 2 == 0) e.status.set_power_state(xenia::v1::RUNNING);
     ASSERT_TRUE(r.Insert(e).ok());
   }
-  auto running = [](const DomainEntry& e) {
-    return e.status.power_state() == xenia::v1::RUNNING;
-  };
+  auto running = [](const DomainEntry& e) { return e.status.power_state() == xenia::v1::RUNNING; };
   DomainRegistry::Page first = r.List("", 5, running);
   ASSERT_EQ(first.entries.size(), 5u);
   EXPECT_EQ(first.entries[0].name(), "d00");
