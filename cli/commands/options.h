@@ -1,0 +1,84 @@
+// The values the command line binds to, one struct per command family. The
+// CLI11 tree writes them while parsing; the commands read them when they run;
+// tests read them to check what a command line selected.
+//
+// Thread-compatible: filled and read on the CLI's main thread.
+#pragma once
+
+#include <string>
+
+#include "cli/command_env.h"
+#include "cli/create_flags.h"
+
+namespace xenia::cli {
+
+// --wait, --wait-timeout and --request-id, which every mutating verb takes.
+struct MutationFlags {
+  bool wait = false;
+  // Empty: wait as long as it takes.
+  std::string wait_timeout;
+  std::string request_id;
+};
+
+// start, shutdown, reboot, destroy, pause, unpause, delete.
+struct DomainVerbOptions {
+  std::string name;
+  MutationFlags mutation;
+  // shutdown, reboot: how long the guest has; empty lets xeniad choose.
+  std::string timeout;
+  bool force = false;
+  // start.
+  bool paused = false;
+};
+
+struct CreateOptions {
+  // The spec file; "-" is stdin; empty when the flags describe the domain.
+  std::string file;
+  CreateFlags flags;
+  bool start = false;
+  MutationFlags mutation;
+};
+
+struct ListOptions {
+  std::string state;
+};
+
+struct InfoOptions {
+  std::string name;
+};
+
+struct OpsOptions {
+  // get, wait, cancel: a full operation name or a bare id.
+  std::string id;
+  // list.
+  std::string domain;
+  std::string state;
+  // wait.
+  std::string timeout = "60s";
+  // cancel.
+  std::string request_id;
+};
+
+struct SimOptions {
+  std::string name;
+  bool ignore_shutdown = false;
+  // Whether --ignore-shutdown was given at all (otherwise the guest keeps
+  // its current setting).
+  bool ignore_shutdown_given = false;
+  std::string request_id;
+  std::string crash_after;
+  std::string poweroff_after;
+  std::string shutdown_time;
+};
+
+struct CommandOptions {
+  GlobalOptions global;
+  DomainVerbOptions domain;
+  CreateOptions create;
+  ListOptions list;
+  InfoOptions info;
+  OpsOptions ops;
+  SimOptions sim;
+};
+
+}  // namespace xenia::cli

@@ -1,0 +1,73 @@
+// xenia sim behave: tell the simulated hypervisor how a guest behaves (only
+// when xeniad runs on the simulator).
+
+#include "absl/strings/str_cat.h"
+#include "cli/commands/commands.h"
+#include "cli/connection.h"
+#include "cli/durations.h"
+#include "cli/exit_codes.h"
+#include "cli/resource_names.h"
+
+namespace xenia::cli {
+namespace {
+
+using xenia::v1::GuestBehavior;
+
+// Sets a duration of `behavior` from a flag's text when the flag was given;
+// unset durations keep the guest's current value.
+absl::Status SetDuration(absl::string_view flag, const std::string& text,
+                         google::protobuf::Duration* (GuestBehavior::*field)(),
+                         GuestBehavior* behavior) {
+  if (text.empty()) return absl::OkStatus();
+  absl::StatusOr<absl::Duration> d = ParseDurationFlag(text);
+  if (!d.ok()) return absl::InvalidArgumentError(absl::StrCat(flag, ": ", d.status().message()));
+  *(behavior->*field)() = ToProtoDuration(*d);
+  return absl::OkStatus();
+}
+
+int RunBehave(CommandEnv& env, const SimOptions& o) {
+  xenia::v1::SetGuestBehaviorRequest request;
+  request.set_name(DomainResourceName(o.name));
+  GuestBehavior* b = request.mutable_behavior();
+  if (o.ignore_shutdown_given) b->set_ignore_shutdown(o.ignore_shutdown);
+  request.set_request_id(o.request_id);
+  absl::Status s =
+      SetDuration("--crash-after", o.crash_after, &GuestBehavior::mutable_crash_after, b);
+  if (s.ok()) {
+    s = SetDuration("--poweroff-after", o.poweroff_after, &GuestBehavior::mutable_poweroff_after,
+                    b);
+  }
+  if (s.ok()) {
+    s = SetDuration("--shutdown-time", o.shutdown_time, &GuestBehavior::mutable_shutdown_time, b);
+  }
+  if (!s.ok()) return env.LocalError(s);
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, kUnaryDeadline);
+  xenia::v1::SetGuestBehaviorResponse response;
+  const grpc::Status status = env.conn().simulator().SetGuestBehavior(&ctx, request, &response);
+  if (!status.ok()) return env.RpcError(status);
+  if (!env.table()) return env.PrintMessage(response);
+  env.out() << LastSegment(o.name) << ": guest behavior set\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddSimCommands(CLI::App& app, SimOptions& o, CommandRegistry& registry) {
+  CLI::App* sim = app.add_subcommand("sim", "Drive the simulated hypervisor (tests and demos)");
+  sim->require_subcommand(1);
+  CLI::App* behave = sim->add_subcommand("behave", "Set how a simulated guest behaves from now on");
+  behave->add_option("NAME", o.name, "The domain")->required();
+  CLI::Option* ignore =
+      behave->add_flag("--ignore-shutdown", o.ignore_shutdown,
+                       "Ignore shutdown and reboot requests (--ignore-shutdown=false to stop)");
+  ignore->each([&o](const std::string&) { o.ignore_shutdown_given = true; });
+  behave->add_option("--request-id", o.request_id, "Client-chosen id that makes retries safe");
+  behave->add_option("--crash-after", o.crash_after, "Crash this long from now (e.g. 5s)");
+  behave->add_option("--poweroff-after", o.poweroff_after, "Power off this long from now");
+  behave->add_option("--shutdown-time", o.shutdown_time,
+                     "How long the guest takes to act on a shutdown or reboot request");
+  registry.Add(behave, "sim behave", [&o](CommandEnv& env) { return RunBehave(env, o); });
+}
+
+}  // namespace xenia::cli
