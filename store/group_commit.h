@@ -45,14 +45,21 @@ class GroupCommitter {
     // other work that must run on the writer connection).
     WriteBatch batch;
     absl::AnyInvocable<absl::Status(Connection&)> custom;
-    // Called once with the task's outcome, after the group is durable (or
-    // failed). May be empty.
+    // Called once with the task's outcome, after the group is committed
+    // with the task's durability (or failed). May be empty.
     std::function<void(absl::Status)> done;
+    Durability durability = Durability::kSynced;
+    // A sync barrier: no change; `done` runs once everything committed
+    // before it is synced.
+    bool barrier = false;
   };
 
   // `max_delay`: longest the writer waits for more tasks to join a group
-  // once one is queued; zero commits at once. `logger` may be null.
-  GroupCommitter(std::unique_ptr<Connection> writer, absl::Duration max_delay, Logger* logger);
+  // once one is queued; zero commits at once. `sync_grace`: how long a
+  // barrier waits for a synced commit before the writer syncs on its own.
+  // `logger` may be null.
+  GroupCommitter(std::unique_ptr<Connection> writer, absl::Duration max_delay,
+                 absl::Duration sync_grace, Logger* logger);
   ~GroupCommitter();
   GroupCommitter(const GroupCommitter&) = delete;
   GroupCommitter& operator=(const GroupCommitter&) = delete;
@@ -65,8 +72,16 @@ class GroupCommitter {
 
  private:
   void Run();
-  // Applies and commits `group`; fills `results` with each task's outcome.
-  void CommitGroup(std::vector<Task>& group, std::vector<absl::Status>& results);
+  // Applies and commits the changes of `group` (barriers are skipped); sets
+  // `results` (sized to the group, OK beforehand) to each task's outcome.
+  // True if a transaction was committed.
+  bool CommitGroup(std::vector<Task>& group, std::vector<absl::Status>& results);
+  // Sets synchronous=FULL or NORMAL on the writer connection if it differs.
+  absl::Status SetSynced(bool synced);
+  // Commits a tiny synced change so that earlier unsynced commits become
+  // durable.
+  absl::Status ForceSync();
+  bool HasChangeOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs a cached transaction-control statement ("COMMIT", "SAVEPOINT b" ...).
   absl::Status Control(const char* sql);
   // After SQLite or a failed control statement ended the transaction on its
@@ -78,6 +93,11 @@ class GroupCommitter {
 
   const std::unique_ptr<Connection> writer_;
   const absl::Duration max_delay_;
+  const absl::Duration sync_grace_;
+  // Writer thread only: the connection's synchronous setting, and whether a
+  // commit since the last synced one is not yet on disk.
+  bool synced_mode_ = true;
+  bool unsynced_commits_ = false;
   Logger* const logger_;
 
   absl::Mutex mu_;

@@ -44,6 +44,10 @@ absl::Status WithDataLossAdvice(absl::Status status) {
 
 absl::Status CheckOptions(const StoreOptions& options) {
   if (options.path.empty()) return absl::InvalidArgumentError("store: StoreOptions.path is empty");
+  if (options.sync_grace_us < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("store: StoreOptions.sync_grace_us is negative: ", options.sync_grace_us));
+  }
   if (options.max_group_delay_us < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "store: StoreOptions.max_group_delay_us is negative: ", options.max_group_delay_us));
@@ -119,13 +123,26 @@ SqliteStore::SqliteStore(std::unique_ptr<Connection> writer, const StoreOptions&
     : schema_version_(schema_version),
       readers_(options.path, options.busy_timeout_ms, ReaderConnections()),
       committer_(std::move(writer), absl::Microseconds(options.max_group_delay_us),
-                 options.logger) {}
+                 absl::Microseconds(options.sync_grace_us), options.logger) {}
 
 SqliteStore::~SqliteStore() = default;
 
 void SqliteStore::Submit(WriteBatch batch, std::function<void(absl::Status)> done) {
+  Submit(std::move(batch), Durability::kSynced, std::move(done));
+}
+
+void SqliteStore::Submit(WriteBatch batch, Durability durability,
+                         std::function<void(absl::Status)> done) {
   GroupCommitter::Task task;
   task.batch = std::move(batch);
+  task.durability = durability;
+  task.done = std::move(done);
+  committer_.Enqueue(std::move(task));
+}
+
+void SqliteStore::Sync(std::function<void(absl::Status)> done) {
+  GroupCommitter::Task task;
+  task.barrier = true;
   task.done = std::move(done);
   committer_.Enqueue(std::move(task));
 }

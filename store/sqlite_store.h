@@ -34,6 +34,9 @@ class SqliteStore final : public Store {
   int schema_version() const override { return schema_version_; }
 
   void Submit(WriteBatch batch, std::function<void(absl::Status)> done) override;
+  void Submit(WriteBatch batch, Durability durability,
+              std::function<void(absl::Status)> done) override;
+  void Sync(std::function<void(absl::Status)> done) override;
   // FAILED_PRECONDITION when called on the writer thread (from a Submit
   // callback), where waiting would deadlock.
   absl::Status Write(WriteBatch batch) override;

@@ -117,9 +117,25 @@ class WriteBatch {
   std::vector<Entry> entries_;
 };
 
+// How far a committed batch has gone when its `done` runs.
+enum class Durability {
+  // Synced to disk (synchronous=FULL): it survives a power loss.
+  kSynced,
+  // Written to the write-ahead log in the kernel's page cache, not yet
+  // synced: it survives the death of the process at any instant, but a
+  // power loss may undo it. It becomes durable with the next synced commit
+  // (or Sync()). For intent records that must be on record before an action
+  // is taken but are not acknowledged to anyone until a later synced commit:
+  // a power loss takes the guests with it too.
+  kWritten,
+};
+
 struct StoreOptions {
   // The SQLite file; its directory must exist.
   std::string path;
+  // How long a Sync() waits for a synced commit to come along (which would
+  // make everything before it durable) before it syncs on its own.
+  int64_t sync_grace_us = 2000;
   // Longest a batch waits for others to join its group commit. Zero commits
   // whatever is queued at once (the leader never sleeps).
   int64_t max_group_delay_us = 0;
@@ -161,7 +177,15 @@ class Store {
   // begin or commit, every batch that had not failed by itself gets that
   // error.
   virtual void Submit(WriteBatch batch, std::function<void(absl::Status)> done) = 0;
-  // Submit and wait.
+  // The same, with `durability` saying whether `done` waits for the sync.
+  // Groups holding only kWritten batches commit with synchronous=NORMAL.
+  virtual void Submit(WriteBatch batch, Durability durability,
+                      std::function<void(absl::Status)> done) = 0;
+  // Calls `done` once everything committed before the call is synced to
+  // disk: at once if it already is, with the next synced commit if one comes
+  // within sync_grace_us, or after syncing on its own.
+  virtual void Sync(std::function<void(absl::Status)> done) = 0;
+  // Submit (synced) and wait.
   virtual absl::Status Write(WriteBatch batch) = 0;
 
   // Every defined domain, by name.

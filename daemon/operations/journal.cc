@@ -79,7 +79,10 @@ store::OperationRow Journal::ToRow(const JournalledOperation& op) {
   return row;
 }
 
-void Journal::Submit(JournalChange change, absl::Time now, std::function<void(absl::Status)> done) {
+void Journal::Sync(std::function<void(absl::Status)> done) { store_.Sync(std::move(done)); }
+
+void Journal::Submit(JournalChange change, absl::Time now, store::Durability durability,
+                     std::function<void(absl::Status)> done) {
   store::WriteBatch batch;
   for (const JournalledOperation& op : change.operations) batch.PutOperation(ToRow(op));
   for (const DomainEntry& entry : change.put_domains) batch.PutDomain(ToRow(entry));
@@ -100,7 +103,7 @@ void Journal::Submit(JournalChange change, absl::Time now, std::function<void(ab
     event.SerializeToString(&row.body);
     batch.AppendEvent(std::move(row));
   }
-  store_.Submit(std::move(batch),
+  store_.Submit(std::move(batch), durability,
                 [this, events = std::move(events), done = std::move(done)](absl::Status status) {
                   if (status.ok() && !events.empty()) {
                     EventSink sink;
@@ -117,7 +120,7 @@ void Journal::Submit(JournalChange change, absl::Time now, std::function<void(ab
 absl::Status Journal::Write(JournalChange change, absl::Time now) {
   absl::Notification notified;
   absl::Status result;
-  Submit(std::move(change), now, [&](absl::Status status) {
+  Submit(std::move(change), now, store::Durability::kSynced, [&](absl::Status status) {
     result = std::move(status);
     notified.Notify();
   });

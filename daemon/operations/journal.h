@@ -58,9 +58,14 @@ class Journal {
   // Receives events once they are durable, in sequence order.
   void SetEventSink(EventSink sink);
 
-  // Queues the change; `done` gets its outcome once durable (or failed).
-  void Submit(JournalChange change, absl::Time now, std::function<void(absl::Status)> done);
-  // Submit and wait.
+  // Queues the change; `done` gets its outcome once it has gone as far as
+  // `durability` says (see store::Durability), or failed. Events reach the
+  // sink once the change is committed.
+  void Submit(JournalChange change, absl::Time now, store::Durability durability,
+              std::function<void(absl::Status)> done);
+  // Calls `done` once every change submitted before is synced to disk.
+  void Sync(std::function<void(absl::Status)> done);
+  // Submit (synced) and wait.
   absl::Status Write(JournalChange change, absl::Time now);
 
   int64_t last_sequence() const;

@@ -96,16 +96,18 @@ void OperationEngine::Stop() {
   started_ = false;
 }
 
-void OperationEngine::JournalSubmit(JournalChange change, std::function<void(absl::Status)> done) {
+void OperationEngine::JournalSubmit(JournalChange change, store::Durability durability,
+                                    std::function<void(absl::Status)> done) {
   {
     absl::MutexLock lock(&mu_);
     ++inflight_journal_;
   }
-  journal_.Submit(std::move(change), clock_.Now(), [this, done = std::move(done)](absl::Status s) {
-    done(std::move(s));
-    absl::MutexLock lock(&mu_);
-    --inflight_journal_;
-  });
+  journal_.Submit(std::move(change), clock_.Now(), durability,
+                  [this, done = std::move(done)](absl::Status s) {
+                    done(std::move(s));
+                    absl::MutexLock lock(&mu_);
+                    --inflight_journal_;
+                  });
 }
 
 // ---------------------------------------------------------------- admission
@@ -142,7 +144,7 @@ void OperationEngine::SubmitLocked(OperationRequest request, OperationCallback d
           refuse(absl::InvalidArgumentError(absl::StrCat(
               "request_id \"", request.request_id, "\" was already used for a different request (",
               first->record.operation.method(), " on ", first->record.operation.target(), ")")));
-        } else if (first->journalled) {
+        } else if (first->durable) {
           Operation snapshot = first->record.operation;
           after->push_back([done = std::move(done), snapshot] { done(snapshot); });
         } else {
@@ -255,8 +257,14 @@ void OperationEngine::SubmitLocked(OperationRequest request, OperationCallback d
   // The context's undo log must outlive this call: keep it with the
   // callback.
   auto undo = std::make_shared<StepContext>(std::move(ctx));
-  after->push_back([this, raw, change = std::move(change), undo]() mutable {
-    JournalSubmit(std::move(change), [this, raw, undo](absl::Status status) {
+  // An operation that is complete is acknowledged, so it is synced. One that
+  // still has to run only needs to be on record (in the log, surviving the
+  // daemon's death) before it touches the hypervisor; the reply waits for
+  // the sync that follows (usually the operation's own final record).
+  store::Durability durability =
+      raw->record.operation.done() ? store::Durability::kSynced : store::Durability::kWritten;
+  after->push_back([this, raw, durability, change = std::move(change), undo]() mutable {
+    JournalSubmit(std::move(change), durability, [this, raw, undo](absl::Status status) {
       if (!status.ok()) undo->Undo();
       OnAdmissionJournalled(raw, std::move(status));
     });
@@ -292,16 +300,53 @@ void OperationEngine::OnAdmissionJournalled(Op* op, absl::Status status) {
       }
     } else {
       op->journalled = true;
-      Operation snapshot = op->record.operation;
-      for (auto& cb : callbacks) after.push_back([cb = std::move(cb), snapshot] { cb(snapshot); });
       if (op->record.operation.done()) {
+        op->durable = true;
+        Operation snapshot = op->record.operation;
+        for (auto& cb : callbacks)
+          after.push_back([cb = std::move(cb), snapshot] { cb(snapshot); });
         FinishLocked(op, &after);
       } else {
+        op->on_journalled = std::move(callbacks);
+        // The sync is queued before the operation can run, so it is answered
+        // no later than the operation's own final (synced) record.
+        ++inflight_journal_;
+        std::string id = op->id;
+        journal_.Sync([this, id](absl::Status synced) {
+          OnAdmissionSynced(id, std::move(synced));
+          absl::MutexLock done_lock(&mu_);
+          --inflight_journal_;
+        });
         ScheduleFrontLocked(op->domain_uuid);
       }
     }
   }
   RunAll(after);
+}
+
+void OperationEngine::OnAdmissionSynced(const std::string& id, absl::Status status) {
+  std::vector<OperationCallback> callbacks;
+  Operation snapshot;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = ops_.find(id);
+    if (it == ops_.end()) return;
+    Op* op = it->second.get();
+    op->durable = status.ok();
+    callbacks = std::move(op->on_journalled);
+    op->on_journalled.clear();
+    snapshot = op->record.operation;
+  }
+  if (!status.ok()) {
+    logger_.Error("could not sync the journal", {{"operation", id}, {"error", status}});
+    absl::Status failed = absl::UnavailableError(
+        absl::StrCat("the operation was recorded but the state store could not sync it to disk: ",
+                     status.message()));
+    for (auto& cb : callbacks) cb(failed);
+    return;
+  }
+  // The reply carries the operation as it is now: a quick one is done already.
+  for (auto& cb : callbacks) cb(snapshot);
 }
 
 // ------------------------------------------------------------------ running
@@ -399,7 +444,11 @@ void OperationEngine::RunStep(Op* op) {
   }
   StepResult::Kind kind = result.kind;
   absl::Time wake_at = result.wake_at;
-  JournalSubmit(std::move(change), [this, op, kind, wake_at](absl::Status status) {
+  // The end of an operation is acknowledged to waiters: synced. A park only
+  // records progress.
+  store::Durability durability =
+      kind == StepResult::Kind::kWait ? store::Durability::kWritten : store::Durability::kSynced;
+  JournalSubmit(std::move(change), durability, [this, op, kind, wake_at](absl::Status status) {
     if (kind == StepResult::Kind::kWait) {
       absl::MutexLock lock(&mu_);
       op->stepping = false;
@@ -430,9 +479,11 @@ void OperationEngine::OnStepJournalled(Op* op, StepResult::Kind kind, absl::Stat
                     {{"operation", op->id}, {"error", status}});
     }
     if (kind == StepResult::Kind::kDone) {
-      logger_.Debug("operation done", {{"operation", op->id},
-                                       {"method", op->record.operation.method()},
-                                       {"target", op->record.operation.target()}});
+      if (logger_.Enabled(LogLevel::kDebug)) {
+        logger_.Debug("operation done", {{"operation", op->id},
+                                         {"method", op->record.operation.method()},
+                                         {"target", op->record.operation.target()}});
+      }
     } else {
       logger_.Info("operation failed", {{"operation", op->id},
                                         {"method", op->record.operation.method()},
@@ -478,9 +529,15 @@ void OperationEngine::FinishLocked(Op* op, std::vector<std::function<void()>>* a
 
 void OperationEngine::ForgetOldLocked() {
   absl::Time horizon = clock_.Now() - options_.keep_finished;
-  while (!finished_.empty() && finished_.front().first < horizon) {
+  for (size_t looked = 0, n = finished_.size();
+       looked < n && !finished_.empty() &&
+       (finished_.front().first < horizon || finished_.size() > options_.max_finished_in_memory);
+       ++looked) {
     auto it = ops_.find(finished_.front().second);
-    if (it != ops_.end() && it->second->finished && it->second->waiters.empty()) {
+    if (it != ops_.end() && !it->second->on_journalled.empty()) {
+      // Its reply still waits for the sync: keep it a little longer.
+      finished_.emplace_back(clock_.Now(), it->first);
+    } else if (it != ops_.end() && it->second->finished && it->second->waiters.empty()) {
       ops_.erase(it);
     }
     finished_.pop_front();
@@ -699,14 +756,15 @@ void OperationEngine::Cancel(const std::string& id, OperationCallback done) {
         Operation snapshot = resource;
         op->stepping = true;  // keeps it from being scheduled meanwhile
         after.push_back([this, op, change = std::move(change), done, snapshot]() mutable {
-          JournalSubmit(std::move(change), [this, op, done, snapshot](absl::Status status) {
-            OnStepJournalled(op, StepResult::Kind::kFailed, status);
-            if (status.ok()) {
-              done(snapshot);
-            } else {
-              done(status);
-            }
-          });
+          JournalSubmit(std::move(change), store::Durability::kSynced,
+                        [this, op, done, snapshot](absl::Status status) {
+                          OnStepJournalled(op, StepResult::Kind::kFailed, status);
+                          if (status.ok()) {
+                            done(snapshot);
+                          } else {
+                            done(status);
+                          }
+                        });
         });
       } else if (absl::Status can = op->task ? op->task->CanCancel() : absl::OkStatus();
                  !can.ok()) {

@@ -47,9 +47,10 @@ struct OperationEngineOptions {
   // Operations one domain may have queued (pending or running); past it a
   // request is refused with RESOURCE_EXHAUSTED.
   int max_queue_per_domain = 64;
-  // How long a finished operation stays in memory (older ones are read from
-  // the store).
-  absl::Duration keep_finished = absl::Minutes(10);
+  // How long a finished operation stays in memory, and how many at most
+  // (older ones are read from the store).
+  absl::Duration keep_finished = absl::Seconds(30);
+  size_t max_finished_in_memory = 1000;
   // How long request_ids are remembered (at least 24 hours).
   absl::Duration request_id_retention = absl::Hours(25);
 };
@@ -142,13 +143,15 @@ class OperationEngine final : public hv::DomainEventHandler {
                               std::vector<std::function<void()>>* after)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnAdmissionJournalled(Op* op, absl::Status status);
+  void OnAdmissionSynced(const std::string& id, absl::Status status);
   void OnStepJournalled(Op* op, StepResult::Kind kind, absl::Status status);
   void FinishLocked(Op* op, std::vector<std::function<void()>>* after)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ScheduleFrontLocked(const std::string& domain_uuid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MakeReadyLocked(Op* op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ForgetOldLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void JournalSubmit(JournalChange change, std::function<void(absl::Status)> done);
+  void JournalSubmit(JournalChange change, store::Durability durability,
+                     std::function<void(absl::Status)> done);
   absl::StatusOr<xenia::v1::Operation> LoadFromStore(const std::string& id);
   std::string NewOperationId();
 

@@ -17,15 +17,18 @@ struct OperationEngine::Op {
   std::unique_ptr<OperationTask> task;
   std::atomic<bool> cancelled{false};
   hv::OpContext hv_context;
-  // The PENDING record is durable.
+  // The first record is written (the operation may run).
   bool journalled = false;
+  // ... and synced to disk (the operation may be acknowledged).
+  bool durable = false;
   // The terminal record is durable.
   bool finished = false;
   // A worker is running a step.
   bool stepping = false;
   bool started = false;
   bool is_reconcile = false;
-  // Duplicate requests (same request_id) waiting for the first journal write.
+  // Replies waiting for the first record to be synced: the request's own and
+  // duplicates (same request_id).
   std::vector<OperationCallback> on_journalled;
   std::vector<uint64_t> waiters;
   // Parked in WaitForDomain.

@@ -132,8 +132,8 @@ inline EventRow Event(int64_t sequence, const std::string& resource) {
 // up and are committed together as one group when it lets go.
 class WriterBlocker {
  public:
-  explicit WriterBlocker(Store& store) {
-    store.Submit(WriteBatch(), [this](absl::Status) {
+  explicit WriterBlocker(Store& store, Durability durability = Durability::kSynced) {
+    store.Submit(WriteBatch(), durability, [this](absl::Status) {
       entered_.Notify();
       release_.WaitForNotification();
     });
