@@ -39,6 +39,9 @@ void FactsPoller::Stop() {
 }
 
 void FactsPoller::PollOnce() {
+  // The record first, then the hypervisor: a domain started in between is
+  // simply not looked at this time, rather than looking vanished.
+  std::vector<DomainEntry> entries = registry_.Snapshot();
   absl::StatusOr<std::vector<hv::DomainFacts>> live = hypervisor_.ListDomains(hv::OpContext{});
   if (!live.ok()) {
     logger_.Warn("cannot list the hypervisor's domains", {{"error", live.status()}});
@@ -47,7 +50,7 @@ void FactsPoller::PollOnce() {
   absl::flat_hash_map<std::string, const hv::DomainFacts*> by_uuid;
   for (const hv::DomainFacts& facts : *live) by_uuid[facts.uuid] = &facts;
   absl::Time now = clock_.Now();
-  for (const DomainEntry& entry : registry_.Snapshot()) {
+  for (const DomainEntry& entry : entries) {
     if (!entry.status.has_domid()) continue;
     auto it = by_uuid.find(entry.uuid());
     bool busy = !engine_.ActiveOperation(entry.uuid()).empty();
@@ -65,7 +68,10 @@ void FactsPoller::PollOnce() {
     bool contradicts = (facts.state == hv::RunState::kShutdown &&
                         (state == xenia::v1::RUNNING || state == xenia::v1::PAUSED)) ||
                        (facts.state == hv::RunState::kRunning && state == xenia::v1::PAUSED) ||
-                       (facts.state == hv::RunState::kPaused && state == xenia::v1::RUNNING);
+                       (facts.state == hv::RunState::kPaused && state == xenia::v1::RUNNING) ||
+                       // No operation waits for it any more (e.g. its shutdown was
+                       // cancelled), yet it is recorded as going down.
+                       (facts.state == hv::RunState::kRunning && state == xenia::v1::SHUTTING_DOWN);
     if (contradicts && !busy) {
       engine_.RequestReconcile(entry.uuid(), "its state in the hypervisor changed");
     }

@@ -46,8 +46,21 @@ absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& jour
                                               const ResourceNames& names, const Clock& clock,
                                               Logger& logger) {
   RecoveryReport report;
-  absl::Time now = clock.Now();
+  absl::Time now = absl::FromUnixMicros(absl::ToUnixMicros(clock.Now()));
   JournalChange change;
+
+  absl::StatusOr<std::vector<store::OperationRow>> unfinished = store.LoadUnfinishedOperations();
+  if (!unfinished.ok()) return unfinished.status();
+  // What xeniad was in the middle of doing to each domain when it stopped.
+  absl::flat_hash_map<std::string, std::string> running_method;
+  for (const store::OperationRow& row : *unfinished) {
+    if (row.state == store::OperationState::kRunning) {
+      running_method[row.target.substr(row.target.rfind('/') + 1)] = row.method;
+    }
+  }
+  // Domains whose interrupted operation will be completed by the
+  // reconciliation (the guest went down as asked).
+  absl::flat_hash_map<std::string, bool> completed_by_reconcile;
 
   absl::StatusOr<std::vector<store::DomainRow>> rows = store.LoadDomains();
   if (!rows.ok()) return rows.status();
@@ -77,10 +90,37 @@ absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& jour
           status.set_power_state(xenia::v1::PAUSED);
           break;
         case hv::RunState::kShutdown:
-        case hv::RunState::kDying:
-          report.reconcile.push_back(entry.uuid());
+        case hv::RunState::kDying: {
+          RecoveryReport::Reconcile reconcile{entry.uuid(), std::nullopt};
+          const std::string& method = running_method[entry.name()];
+          bool crashed = facts.shutdown_reason == hv::ShutdownReason::kCrash ||
+                         facts.shutdown_reason == hv::ShutdownReason::kWatchdog;
+          if (facts.state == hv::RunState::kShutdown && !crashed) {
+            // The guest did what an interrupted request asked: finish that
+            // request's way, whatever the domain's policy says.
+            if (method == "ShutdownDomain" &&
+                facts.shutdown_reason == hv::ShutdownReason::kPoweroff) {
+              reconcile.action = xenia::v1::DESTROY;
+            } else if (method == "RebootDomain") {
+              reconcile.action = xenia::v1::RESTART;
+            }
+            if (reconcile.action.has_value()) completed_by_reconcile[entry.name()] = true;
+          }
+          report.reconcile.push_back(std::move(reconcile));
           break;
+        }
       }
+    } else if (status.has_domid() && (running_method[entry.name()] == "ShutdownDomain" ||
+                                      running_method[entry.name()] == "DestroyDomain" ||
+                                      running_method[entry.name()] == "RebootDomain")) {
+      // xeniad was taking it down when it stopped, and it is down.
+      status.set_power_state(xenia::v1::SHUTOFF);
+      status.clear_domid();
+      status.set_current_memory_mib(0);
+      status.set_online_vcpus(0);
+      status.clear_start_time();
+      status.set_message(absl::StrCat("xeniad stopped while the domain was being taken down (",
+                                      running_method[entry.name()], "); it is shut off"));
     } else if (status.has_domid()) {
       std::string note = absl::StrCat("was domid ", status.domid(),
                                       " when xeniad stopped; the hypervisor no longer has it "
@@ -122,8 +162,6 @@ absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& jour
                 {{"domid", facts->domid}, {"name", facts->name}, {"uuid", uuid}});
   }
 
-  absl::StatusOr<std::vector<store::OperationRow>> unfinished = store.LoadUnfinishedOperations();
-  if (!unfinished.ok()) return unfinished.status();
   for (const store::OperationRow& row : *unfinished) {
     JournalledOperation op;
     if (!op.operation.ParseFromString(row.body)) {
@@ -144,6 +182,14 @@ absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& jour
       resource.set_state(Operation::DONE);
       resource.set_progress_percent(100);
       resource.set_progress_message("superseded by the reconciliation at xeniad's start");
+      ++report.operations_done;
+    } else if (row.state == store::OperationState::kRunning &&
+               completed_by_reconcile.contains(domain_name)) {
+      resource.set_state(Operation::DONE);
+      resource.set_progress_percent(100);
+      resource.set_progress_message(
+          "the guest went down as asked while xeniad was stopped; xeniad finished the job when "
+          "it started again");
       ++report.operations_done;
     } else if (ReachedGoal(row.method, current)) {
       resource.set_state(Operation::DONE);

@@ -8,6 +8,7 @@
 // Thread-safe: runs once, on the starting thread, before the engine starts.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,8 +30,14 @@ struct RecoveryReport {
   int unmanaged = 0;
   int operations_done = 0;
   int operations_failed = 0;
-  // Domains that need a reconciliation once the engine runs.
-  std::vector<std::string> reconcile;
+  // Domains that need a reconciliation once the engine runs, and for those
+  // whose guest went down at a user's request while xeniad was stopped, what
+  // that request wanted (it overrides the domain's policy).
+  struct Reconcile {
+    std::string uuid;
+    std::optional<xenia::v1::LifecycleAction> action;
+  };
+  std::vector<Reconcile> reconcile;
 };
 
 // Loads the store's domains into `registry`, compares them with the

@@ -202,8 +202,8 @@ absl::StatusOr<std::unique_ptr<Xeniad>> Xeniad::Start(const DaemonConfig& config
   if (absl::Status s = p->engine->LoadRequestIds(); !s.ok()) return s;
   p->hypervisor->Watch(p->engine.get());
   p->engine->Start();
-  for (const std::string& uuid : recovered->reconcile) {
-    p->engine->RequestReconcile(uuid, "its guest went down while xeniad was stopped");
+  for (const RecoveryReport::Reconcile& r : recovered->reconcile) {
+    p->engine->RequestReconcile(r.uuid, "its guest went down while xeniad was stopped", r.action);
   }
   p->poller = std::make_unique<FactsPoller>(config.status_refresh_interval, *p->hypervisor,
                                             p->registry, *p->engine, clock, logger);

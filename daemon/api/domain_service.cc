@@ -25,6 +25,18 @@ constexpr absl::Duration kMaxShutdownTimeout = absl::Hours(1);
 
 std::string FullMethod(const char* method) { return absl::StrCat(kService, method); }
 
+// The domain named by a request's `name`: a resource name whose last segment
+// could be a Xen domain name at all (otherwise INVALID_ARGUMENT, not
+// NOT_FOUND: no such domain can ever exist).
+absl::StatusOr<std::string> ParseDomainName(const ResourceNames& names, const std::string& name) {
+  absl::StatusOr<std::string> domain = names.ParseDomain("name", name);
+  if (!domain.ok()) return domain.status();
+  if (absl::Status valid = ValidateDomainName(*domain); !valid.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("name: ", valid.message()));
+  }
+  return domain;
+}
+
 // Finishes `reactor` with `status`.
 grpc::ServerUnaryReactor* Fail(grpc::ServerUnaryReactor* reactor, const absl::Status& status) {
   reactor->Finish(ToGrpcStatus(status));
@@ -117,7 +129,7 @@ grpc::ServerUnaryReactor* DomainServiceImpl::SubmitVerb(
   if (!caller.ok()) return Fail(reactor, caller.status());
   if (absl::Status s = CheckNoUnknownFields(request); !s.ok()) return Fail(reactor, s);
   if (absl::Status s = CheckRequestId(request_id); !s.ok()) return Fail(reactor, s);
-  absl::StatusOr<std::string> domain = names_.ParseDomain("name", name);
+  absl::StatusOr<std::string> domain = ParseDomainName(names_, name);
   if (!domain.ok()) return Fail(reactor, domain.status());
   absl::StatusOr<std::unique_ptr<OperationTask>> task = make_task();
   if (!task.ok()) return Fail(reactor, task.status());
@@ -186,7 +198,7 @@ grpc::ServerUnaryReactor* DomainServiceImpl::GetDomain(grpc::CallbackServerConte
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   absl::StatusOr<Caller> caller = gate_.Admit(*ctx, FullMethod("GetDomain"));
   if (!caller.ok()) return Fail(reactor, caller.status());
-  absl::StatusOr<std::string> name = names_.ParseDomain("name", request->name());
+  absl::StatusOr<std::string> name = ParseDomainName(names_, request->name());
   if (!name.ok()) return Fail(reactor, name.status());
   std::optional<DomainEntry> entry = registry_.GetByName(*name);
   if (!entry.has_value()) {

@@ -215,16 +215,18 @@ grpc::ServerUnaryReactor* OperationServiceImpl::CancelOperation(
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   absl::StatusOr<Caller> caller = gate_.Admit(*ctx, absl::StrCat(kService, "CancelOperation"));
   if (!caller.ok()) return Fail(reactor, caller.status());
+  if (absl::Status s = CheckRequestId(request->request_id()); !s.ok()) return Fail(reactor, s);
   absl::StatusOr<std::string> id = names_.ParseOperation("name", request->name());
   if (!id.ok()) return Fail(reactor, id.status());
-  engine_.Cancel(*id, [reactor, response](absl::StatusOr<Operation> op) {
-    if (!op.ok()) {
-      reactor->Finish(ToGrpcStatus(op.status()));
-      return;
-    }
-    *response = *std::move(op);
-    reactor->Finish(grpc::Status::OK);
-  });
+  engine_.Cancel(*id, request->request_id(), RequestFingerprint(*request),
+                 [reactor, response](absl::StatusOr<Operation> op) {
+                   if (!op.ok()) {
+                     reactor->Finish(ToGrpcStatus(op.status()));
+                     return;
+                   }
+                   *response = *std::move(op);
+                   reactor->Finish(grpc::Status::OK);
+                 });
   return reactor;
 }
 

@@ -27,6 +27,22 @@ grpc::ServerUnaryReactor* SimulatorServiceImpl::SetGuestBehavior(
         "xeniad is not running on the simulated hypervisor (start it with --backend sim)"));
   }
   if (absl::Status s = CheckNoUnknownFields(*request); !s.ok()) return fail(s);
+  if (absl::Status s = CheckRequestId(request->request_id()); !s.ok()) return fail(s);
+  std::string fingerprint = RequestFingerprint(*request);
+  if (!request->request_id().empty()) {
+    absl::MutexLock lock(&mu_);
+    auto it = answered_.find(request->request_id());
+    if (it != answered_.end()) {
+      if (it->second.first != fingerprint) {
+        return fail(absl::InvalidArgumentError(
+            absl::StrCat("request_id \"", request->request_id(),
+                         "\" was already used for a different request")));
+      }
+      *response = it->second.second;
+      reactor->Finish(grpc::Status::OK);
+      return reactor;
+    }
+  }
   absl::StatusOr<std::string> name = names_.ParseDomain("name", request->name());
   if (!name.ok()) return fail(name.status());
   std::optional<DomainEntry> entry = registry_.GetByName(*name);
@@ -64,6 +80,15 @@ grpc::ServerUnaryReactor* SimulatorServiceImpl::SetGuestBehavior(
   if (scheduled(now->poweroff_after))
     *out->mutable_poweroff_after() = ToProto(*now->poweroff_after);
   if (scheduled(now->shutdown_time)) *out->mutable_shutdown_time() = ToProto(*now->shutdown_time);
+  if (!request->request_id().empty()) {
+    absl::MutexLock lock(&mu_);
+    answered_[request->request_id()] = {fingerprint, *response};
+    answered_order_.push_back(request->request_id());
+    if (answered_order_.size() > kMaxRemembered) {
+      answered_.erase(answered_order_.front());
+      answered_order_.pop_front();
+    }
+  }
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }

@@ -6,6 +6,13 @@
 // answers without blocking.
 #pragma once
 
+#include <deque>
+#include <string>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
 #include "daemon/api/call_gate.h"
 #include "daemon/domain/domain_registry.h"
 #include "daemon/hypervisor/sim/sim_hypervisor.h"
@@ -29,6 +36,16 @@ class SimulatorServiceImpl final : public xenia::v1::SimulatorService::CallbackS
   hv::SimHypervisor* sim_;
   const DomainRegistry& registry_;
   const ResourceNames& names_;
+
+  // Answers to requests that carried a request_id, so that a retry does not
+  // reschedule a crash: request_id -> (request fingerprint, response). Kept
+  // while the daemon runs (this is a test and demo service), the newest
+  // kMaxRemembered.
+  static constexpr size_t kMaxRemembered = 1024;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::pair<std::string, xenia::v1::SetGuestBehaviorResponse>>
+      answered_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::string> answered_order_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace xenia

@@ -51,7 +51,11 @@ class CreateDomainTask final : public OperationTask {
       return StepResult::Failed(s);
     }
     if (absl::Status s = StartInHypervisor(ctx, *entry, false); !s.ok()) {
-      return StepResult::Failed(s);
+      // A create that was asked to start and could not leaves nothing
+      // behind, so that a retry can simply create again.
+      ctx.RemoveDomain();
+      return StepResult::Failed(
+          absl::Status(s.code(), absl::StrCat(s.message(), "; the domain was not created")));
     }
     return StepResult::Done();
   }
@@ -226,9 +230,12 @@ class ShutdownDomainTask final : public OperationTask {
   }
 
   StepResult Check(TaskContext& ctx, const DomainEntry& entry) {
+    // A read, so it must not fail because the operation is being cancelled:
+    // the answer decides how the cancellation ends.
     absl::StatusOr<hv::DomainFacts> facts =
-        ctx.hypervisor().DescribeDomain(ctx.hv_context(), RefOf(entry));
+        ctx.hypervisor().DescribeDomain(hv::OpContext{}, RefOf(entry));
     if (!facts.ok() && facts.status().code() != absl::StatusCode::kNotFound) {
+      Restore(ctx, absl::StrCat("could not read the guest's state: ", facts.status().message()));
       return StepResult::Failed(facts.status());
     }
     bool gone = !facts.ok();

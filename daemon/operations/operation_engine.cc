@@ -144,7 +144,7 @@ void OperationEngine::SubmitLocked(OperationRequest request, OperationCallback d
           refuse(absl::InvalidArgumentError(absl::StrCat(
               "request_id \"", request.request_id, "\" was already used for a different request (",
               first->record.operation.method(), " on ", first->record.operation.target(), ")")));
-        } else if (first->durable) {
+        } else if (first->durable && (!first->ending || first->finished)) {
           Operation snapshot = first->record.operation;
           after->push_back([done = std::move(done), snapshot] { done(snapshot); });
         } else {
@@ -220,6 +220,7 @@ void OperationEngine::SubmitLocked(OperationRequest request, OperationCallback d
   resource.set_request_id(request.request_id);
   resource.set_principal(request.principal);
   resource.set_state(Operation::PENDING);
+  resource.set_cancellable(true);
   *resource.mutable_create_time() = ToProto(clock_.Now());
   resource.set_progress_message(idle ? "queued" : "waiting for earlier operations on the domain");
   op->record.request = std::move(request.request);
@@ -333,6 +334,11 @@ void OperationEngine::OnAdmissionSynced(const std::string& id, absl::Status stat
     if (it == ops_.end()) return;
     Op* op = it->second.get();
     op->durable = status.ok();
+    if (status.ok() && op->ending && !op->finished) {
+      // Its end is being recorded right now (usually in the very group that
+      // answered this sync): reply with the end once it is on record.
+      return;
+    }
     callbacks = std::move(op->on_journalled);
     op->on_journalled.clear();
     snapshot = op->record.operation;
@@ -391,30 +397,32 @@ void OperationEngine::RunStep(Op* op) {
     wake_event = std::move(op->wake_event);
     op->wake_event.reset();
     first = !op->started;
+    Operation& resource = op->record.operation;
     if (first) {
       op->started = true;
-      op->record.operation.set_state(Operation::RUNNING);
-      op->record.operation.set_progress_message("running");
-      *op->record.operation.mutable_start_time() = ToProto(clock_.Now());
+      resource.set_state(Operation::RUNNING);
+      resource.set_progress_message("running");
+      *resource.mutable_start_time() = ToProto(clock_.Now());
     }
+    resource.set_cancellable(op->task->CanCancel().ok());
   }
   StepContext ctx(*this, *op, std::move(wake_event), first);
   StepResult result = first && op->cancelled.load()
                           ? StepResult::Failed(absl::CancelledError("cancelled before it started"))
                           : op->task->Step(ctx);
-  if (result.kind == StepResult::Kind::kWait && op->cancelled.load()) {
-    result = StepResult::Failed(absl::CancelledError("cancelled while waiting"));
-  }
 
   JournalChange change;
+  JournalledOperation ending;
   {
     absl::MutexLock lock(&mu_);
     --running_steps_;
-    Operation& resource = op->record.operation;
     if (ctx.reconcile()) op->reconcile_after = true;
     if (result.kind != StepResult::Kind::kWait) {
-      absl::Time now = clock_.Now();
-      *resource.mutable_end_time() = ToProto(now);
+      // The live resource shows the end only once it is on disk
+      // (OnStepJournalled); until then readers see the operation running.
+      ending = op->record;
+      Operation& resource = ending.operation;
+      *resource.mutable_end_time() = ToProto(clock_.Now());
       resource.set_done(true);
       resource.set_cancellable(false);
       if (result.kind == StepResult::Kind::kDone) {
@@ -436,11 +444,14 @@ void OperationEngine::RunStep(Op* op) {
         resource.set_progress_message(cancelled ? "cancelled" : "failed");
       }
       if (op->event_during_step.has_value()) op->reconcile_after = true;
+      op->ending = true;
+      change = ctx.TakeChange();
+      change.operations.push_back(ending);
     } else {
       op->wake_event.reset();
+      change = ctx.TakeChange();
+      change.operations.push_back(op->record);
     }
-    change = ctx.TakeChange();
-    change.operations.push_back(op->record);
   }
   StepResult::Kind kind = result.kind;
   absl::Time wake_at = result.wake_at;
@@ -448,47 +459,64 @@ void OperationEngine::RunStep(Op* op) {
   // records progress.
   store::Durability durability =
       kind == StepResult::Kind::kWait ? store::Durability::kWritten : store::Durability::kSynced;
-  JournalSubmit(std::move(change), durability, [this, op, kind, wake_at](absl::Status status) {
-    if (kind == StepResult::Kind::kWait) {
-      absl::MutexLock lock(&mu_);
-      op->stepping = false;
-      if (op->event_during_step.has_value() || op->cancel_during_step || stopping_) {
-        if (stopping_) return;  // stays journalled as running
-        op->wake_event = std::move(op->event_during_step);
-        op->event_during_step.reset();
-        op->cancel_during_step = false;
-        MakeReadyLocked(op);
-        return;
-      }
-      op->parked = true;
-      op->wake_timer = timers_.emplace(wake_at, std::make_pair(uint64_t{0}, op->id));
-      timer_cv_.Signal();
-      return;
-    }
-    OnStepJournalled(op, kind, std::move(status));
-  });
+  JournalSubmit(std::move(change), durability,
+                [this, op, kind, wake_at, ending = std::move(ending)](absl::Status status) mutable {
+                  if (kind == StepResult::Kind::kWait) {
+                    OnParkJournalled(op, wake_at);
+                    return;
+                  }
+                  OnStepJournalled(op, std::move(ending), std::move(status));
+                });
 }
 
-void OperationEngine::OnStepJournalled(Op* op, StepResult::Kind kind, absl::Status status) {
+void OperationEngine::OnParkJournalled(Op* op, absl::Time wake_at) {
+  absl::MutexLock lock(&mu_);
+  op->stepping = false;
+  if (stopping_) return;  // stays journalled as running
+  if (op->event_during_step.has_value() || op->cancel_during_step) {
+    op->wake_event = std::move(op->event_during_step);
+    op->event_during_step.reset();
+    op->cancel_during_step = false;
+    MakeReadyLocked(op);
+    return;
+  }
+  op->parked = true;
+  op->wake_timer = timers_.emplace(wake_at, std::make_pair(uint64_t{0}, op->id));
+  timer_cv_.Signal();
+}
+
+void OperationEngine::OnStepJournalled(Op* op, JournalledOperation ending, absl::Status status) {
   std::vector<std::function<void()>> after;
   {
     absl::MutexLock lock(&mu_);
     op->stepping = false;
     if (!status.ok()) {
+      // The hypervisor did what it did; the record of it is what failed. Say
+      // so rather than pretend the operation's own outcome.
       logger_.Error("could not journal the end of an operation",
                     {{"operation", op->id}, {"error", status}});
+      Operation& resource = ending.operation;
+      resource.set_state(Operation::FAILED);
+      resource.mutable_error()->set_code(static_cast<int>(absl::StatusCode::kUnavailable));
+      resource.mutable_error()->set_message(absl::StrCat(
+          "the operation ran but its outcome could not be recorded in the state store: ",
+          status.message(), "; the domain will be reconciled"));
+      resource.clear_domain();
+      op->reconcile_after = true;
     }
-    if (kind == StepResult::Kind::kDone) {
+    op->record = std::move(ending);
+    const Operation& resource = op->record.operation;
+    if (resource.state() == Operation::DONE) {
       if (logger_.Enabled(LogLevel::kDebug)) {
-        logger_.Debug("operation done", {{"operation", op->id},
-                                         {"method", op->record.operation.method()},
-                                         {"target", op->record.operation.target()}});
+        logger_.Debug(
+            "operation done",
+            {{"operation", op->id}, {"method", resource.method()}, {"target", resource.target()}});
       }
     } else {
       logger_.Info("operation failed", {{"operation", op->id},
-                                        {"method", op->record.operation.method()},
-                                        {"target", op->record.operation.target()},
-                                        {"error", op->record.operation.error().message()}});
+                                        {"method", resource.method()},
+                                        {"target", resource.target()},
+                                        {"error", resource.error().message()}});
     }
     FinishLocked(op, &after);
   }
@@ -499,6 +527,13 @@ void OperationEngine::FinishLocked(Op* op, std::vector<std::function<void()>>* a
   op->finished = true;
   op->event_during_step.reset();
   Operation snapshot = op->record.operation;
+  if (op->durable) {
+    // Replies that waited for the end (see OnAdmissionSynced).
+    for (auto& cb : op->on_journalled) {
+      after->push_back([cb = std::move(cb), snapshot] { cb(snapshot); });
+    }
+    op->on_journalled.clear();
+  }
   for (uint64_t handle : op->waiters) {
     auto it = waiters_.find(handle);
     if (it == waiters_.end()) continue;
@@ -522,7 +557,8 @@ void OperationEngine::FinishLocked(Op* op, std::vector<std::function<void()>>* a
   }
   if (op->reconcile_after && !stopping_) {
     op->reconcile_after = false;
-    RequestReconcileLocked(uuid, "an event arrived during " + op->record.operation.method(), after);
+    RequestReconcileLocked(uuid, "an event arrived during " + op->record.operation.method(),
+                           std::nullopt, after);
   }
   ForgetOldLocked();
 }
@@ -552,17 +588,19 @@ void OperationEngine::ForgetOldLocked() {
 
 // ------------------------------------------------------------ reconciliation
 
-void OperationEngine::RequestReconcile(const std::string& domain_uuid, const std::string& reason) {
+void OperationEngine::RequestReconcile(const std::string& domain_uuid, const std::string& reason,
+                                       std::optional<xenia::v1::LifecycleAction> action) {
   std::vector<std::function<void()>> after;
   {
     absl::MutexLock lock(&mu_);
-    RequestReconcileLocked(domain_uuid, reason, &after);
+    RequestReconcileLocked(domain_uuid, reason, action, &after);
   }
   RunAll(after);
 }
 
 void OperationEngine::RequestReconcileLocked(const std::string& domain_uuid,
                                              const std::string& reason,
+                                             std::optional<xenia::v1::LifecycleAction> action,
                                              std::vector<std::function<void()>>* after) {
   if (stopping_) return;
   std::optional<DomainEntry> entry = registry_.GetByUuid(domain_uuid);
@@ -578,7 +616,7 @@ void OperationEngine::RequestReconcileLocked(const std::string& domain_uuid,
   request.target = names_.Domain(entry->name());
   request.domain_uuid = domain_uuid;
   request.principal = "xeniad";
-  request.task = std::make_unique<ReconcileTask>(reason);
+  request.task = std::make_unique<ReconcileTask>(reason, action);
   logger_.Debug("reconciling domain", {{"domain", entry->name()}, {"reason", reason}});
   SubmitLocked(
       std::move(request),
@@ -613,7 +651,7 @@ void OperationEngine::OnDomainEvent(const hv::DomainEvent& event) {
       }
     }
     RequestReconcileLocked(event.uuid, absl::StrCat("hypervisor event for domid ", event.domid),
-                           &after);
+                           std::nullopt, &after);
   }
   RunAll(after);
 }
@@ -723,7 +761,32 @@ void OperationEngine::TimerLoop() {
   }
 }
 
-void OperationEngine::Cancel(const std::string& id, OperationCallback done) {
+void OperationEngine::Cancel(const std::string& id, const std::string& request_id,
+                             const std::string& request, OperationCallback done) {
+  // A repeat of a cancel request returns the operation again, as the first
+  // did, instead of "already ended".
+  if (!request_id.empty()) {
+    std::optional<std::string> first;
+    {
+      absl::MutexLock lock(&mu_);
+      auto known = cancel_requests_.find(request_id);
+      if (known != cancel_requests_.end()) first = known->second;
+    }
+    if (!first.has_value()) {
+      absl::StatusOr<std::optional<std::string>> stored =
+          store_.GetMeta(CancelRequestKey(request_id));
+      if (!stored.ok()) return done(stored.status());
+      first = *std::move(stored);
+    }
+    if (first.has_value()) {
+      if (*first != absl::StrCat(id, std::string(1, '\0'), request)) {
+        return done(absl::InvalidArgumentError(absl::StrCat(
+            "request_id \"", request_id, "\" was already used for a different request")));
+      }
+      return done(Get(id));
+    }
+  }
+  std::string remembered = absl::StrCat(id, std::string(1, '\0'), request);
   std::vector<std::function<void()>> after;
   {
     absl::MutexLock lock(&mu_);
@@ -737,34 +800,45 @@ void OperationEngine::Cancel(const std::string& id, OperationCallback done) {
     } else {
       Op* op = it->second.get();
       Operation& resource = op->record.operation;
-      if (op->finished || resource.done()) {
+      auto remember = [&](JournalChange* change) {
+        if (request_id.empty()) return;
+        cancel_requests_[request_id] = remembered;
+        change->meta.emplace_back(CancelRequestKey(request_id), remembered);
+      };
+      if (op->finished || op->ending || resource.done()) {
         after.push_back([done, id] {
           done(absl::FailedPreconditionError(absl::StrCat("operation ", id, " has already ended")));
         });
       } else if (!op->started && op->journalled && !op->stepping) {
         // Not started: drop it from the queue and record the cancellation.
         op->cancelled = true;
-        absl::Time now = clock_.Now();
-        resource.set_state(Operation::CANCELLED);
-        resource.set_done(true);
-        resource.set_progress_message("cancelled before it started");
-        resource.mutable_error()->set_code(static_cast<int>(absl::StatusCode::kCancelled));
-        resource.mutable_error()->set_message("cancelled before it started");
-        *resource.mutable_end_time() = ToProto(now);
+        JournalledOperation ending = op->record;
+        Operation& end = ending.operation;
+        end.set_state(Operation::CANCELLED);
+        end.set_done(true);
+        end.set_cancellable(false);
+        end.set_progress_message("cancelled before it started");
+        end.mutable_error()->set_code(static_cast<int>(absl::StatusCode::kCancelled));
+        end.mutable_error()->set_message("cancelled before it started");
+        *end.mutable_end_time() = ToProto(clock_.Now());
         JournalChange change;
-        change.operations.push_back(op->record);
-        Operation snapshot = resource;
+        change.operations.push_back(ending);
+        remember(&change);
         op->stepping = true;  // keeps it from being scheduled meanwhile
-        after.push_back([this, op, change = std::move(change), done, snapshot]() mutable {
-          JournalSubmit(std::move(change), store::Durability::kSynced,
-                        [this, op, done, snapshot](absl::Status status) {
-                          OnStepJournalled(op, StepResult::Kind::kFailed, status);
-                          if (status.ok()) {
-                            done(snapshot);
-                          } else {
-                            done(status);
-                          }
-                        });
+        op->ending = true;
+        after.push_back([this, op, change = std::move(change), ending = std::move(ending),
+                         done]() mutable {
+          Operation snapshot = ending.operation;
+          JournalSubmit(
+              std::move(change), store::Durability::kSynced,
+              [this, op, done, snapshot, ending = std::move(ending)](absl::Status status) mutable {
+                OnStepJournalled(op, std::move(ending), status);
+                if (status.ok()) {
+                  done(snapshot);
+                } else {
+                  done(status);
+                }
+              });
         });
       } else if (absl::Status can = op->task ? op->task->CanCancel() : absl::OkStatus();
                  !can.ok()) {
@@ -780,11 +854,30 @@ void OperationEngine::Cancel(const std::string& id, OperationCallback done) {
           op->cancel_during_step = true;
         }
         Operation snapshot = resource;
-        after.push_back([done, snapshot] { done(snapshot); });
+        JournalChange change;
+        remember(&change);
+        if (change.empty()) {
+          after.push_back([done, snapshot] { done(snapshot); });
+        } else {
+          after.push_back([this, change = std::move(change), done, snapshot]() mutable {
+            JournalSubmit(std::move(change), store::Durability::kSynced,
+                          [done, snapshot](absl::Status status) {
+                            if (status.ok()) {
+                              done(snapshot);
+                            } else {
+                              done(status);
+                            }
+                          });
+          });
+        }
       }
     }
   }
   RunAll(after);
+}
+
+std::string OperationEngine::CancelRequestKey(const std::string& request_id) {
+  return absl::StrCat("cancel_request/", request_id);
 }
 
 std::string OperationEngine::ActiveOperation(const std::string& domain_uuid) {

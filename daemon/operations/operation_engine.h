@@ -102,7 +102,9 @@ class OperationEngine final : public hv::DomainEventHandler {
   // Queues a reconciliation of the domain (an internal operation that looks
   // at the hypervisor's facts and applies the lifecycle policy), unless one
   // is already waiting in the domain's queue.
-  void RequestReconcile(const std::string& domain_uuid, const std::string& reason);
+  // `action` overrides the domain's policy (see ReconcileTask).
+  void RequestReconcile(const std::string& domain_uuid, const std::string& reason,
+                        std::optional<xenia::v1::LifecycleAction> action = std::nullopt);
 
   // The operation if it is held in memory (pending, running, or recently
   // finished); the store holds the rest.
@@ -116,8 +118,11 @@ class OperationEngine final : public hv::DomainEventHandler {
   // Forgets a wait; true if it was still pending (its callback will not run).
   bool CancelWait(uint64_t handle);
   // Cancels a pending operation, or asks a running one to stop if its task
-  // allows it now. FAILED_PRECONDITION saying why otherwise.
-  void Cancel(const std::string& id, OperationCallback done);
+  // allows it now. FAILED_PRECONDITION saying why otherwise. A repeat of
+  // `request_id` with the same `request` (its fingerprint) returns the
+  // operation again; with another request, INVALID_ARGUMENT.
+  void Cancel(const std::string& id, const std::string& request_id, const std::string& request,
+              OperationCallback done);
 
   // The name of the operation that currently holds the domain, or "".
   std::string ActiveOperation(const std::string& domain_uuid);
@@ -140,11 +145,13 @@ class OperationEngine final : public hv::DomainEventHandler {
   void SubmitLocked(OperationRequest request, OperationCallback done,
                     std::vector<std::function<void()>>* after) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RequestReconcileLocked(const std::string& domain_uuid, const std::string& reason,
+                              std::optional<xenia::v1::LifecycleAction> action,
                               std::vector<std::function<void()>>* after)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnAdmissionJournalled(Op* op, absl::Status status);
   void OnAdmissionSynced(const std::string& id, absl::Status status);
-  void OnStepJournalled(Op* op, StepResult::Kind kind, absl::Status status);
+  void OnParkJournalled(Op* op, absl::Time wake_at);
+  void OnStepJournalled(Op* op, JournalledOperation ending, absl::Status status);
   void FinishLocked(Op* op, std::vector<std::function<void()>>* after)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ScheduleFrontLocked(const std::string& domain_uuid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -154,6 +161,7 @@ class OperationEngine final : public hv::DomainEventHandler {
                      std::function<void(absl::Status)> done);
   absl::StatusOr<xenia::v1::Operation> LoadFromStore(const std::string& id);
   std::string NewOperationId();
+  static std::string CancelRequestKey(const std::string& request_id);
 
   const OperationEngineOptions options_;
   Journal& journal_;
@@ -174,6 +182,9 @@ class OperationEngine final : public hv::DomainEventHandler {
   // request_id -> (operation id, create time).
   absl::flat_hash_map<std::string, std::pair<std::string, absl::Time>> request_ids_
       ABSL_GUARDED_BY(mu_);
+  // Cancel request_id -> operation id and request fingerprint (also kept in
+  // the store's meta table).
+  absl::flat_hash_map<std::string, std::string> cancel_requests_ ABSL_GUARDED_BY(mu_);
   std::deque<Op*> ready_ ABSL_GUARDED_BY(mu_);
   // Finished operations in the order they finished, for forgetting.
   std::deque<std::pair<absl::Time, std::string>> finished_ ABSL_GUARDED_BY(mu_);

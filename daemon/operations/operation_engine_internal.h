@@ -25,6 +25,8 @@ struct OperationEngine::Op {
   bool finished = false;
   // A worker is running a step.
   bool stepping = false;
+  // The final record has been submitted and is not yet on disk.
+  bool ending = false;
   bool started = false;
   bool is_reconcile = false;
   // Replies waiting for the first record to be synced: the request's own and
@@ -67,7 +69,11 @@ class OperationEngine::StepContext final : public TaskContext {
   const std::optional<hv::DomainEvent>& wake_event() const override { return wake_event_; }
   bool cancelled() const override { return op_.cancelled.load(); }
   bool first_step() const override { return first_step_; }
-  absl::Time Now() const override { return engine_.clock_.Now(); }
+  // Whole microseconds: domain times are stored so, and must read the same
+  // after a restart.
+  absl::Time Now() const override {
+    return absl::FromUnixMicros(absl::ToUnixMicros(engine_.clock_.Now()));
+  }
   Logger& logger() override { return engine_.logger_; }
   const ResourceNames& names() const override { return engine_.names_; }
 

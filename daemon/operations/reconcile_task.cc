@@ -85,6 +85,18 @@ StepResult ReconcileTask::Step(TaskContext& ctx) {
 
   const char* policy_name = "";
   LifecycleAction action = PolicyFor(entry->spec, facts->shutdown_reason, &policy_name);
+  bool crashed = facts->shutdown_reason == hv::ShutdownReason::kCrash ||
+                 facts->shutdown_reason == hv::ShutdownReason::kWatchdog;
+  bool overridden = action_.has_value() && !crashed;
+  if (overridden) {
+    action = *action_;
+    policy_name = "the user's request";
+  }
+  // "(on_crash=restart)", or "(as asked)" when a user's request decided.
+  auto because = [&](absl::string_view verb) {
+    return overridden ? std::string(" (as asked)")
+                      : absl::StrCat(" (", policy_name, "=", verb, ")");
+  };
   DomainStatus::ShutdownReason api_reason = ToApiReason(facts->shutdown_reason);
   std::string why = absl::StrCat("guest ", hv::ShutdownReasonName(facts->shutdown_reason));
   ctx.logger().Info("guest went down on its own; applying its policy",
@@ -95,10 +107,8 @@ StepResult ReconcileTask::Step(TaskContext& ctx) {
 
   switch (action) {
     case xenia::v1::PRESERVE: {
-      bool crashed = facts->shutdown_reason == hv::ShutdownReason::kCrash ||
-                     facts->shutdown_reason == hv::ShutdownReason::kWatchdog;
       std::string note =
-          absl::StrCat(why, "; kept for inspection (", policy_name, "=preserve) until destroyed");
+          absl::StrCat(why, "; kept for inspection", because("preserve"), " until destroyed");
       absl::StatusOr<DomainEntry> updated = ctx.UpdateDomain([&](DomainEntry& e) {
         e.status.set_power_state(crashed ? xenia::v1::CRASHED : xenia::v1::SHUTTING_DOWN);
         e.status.set_last_shutdown_reason(api_reason);
@@ -113,7 +123,7 @@ StepResult ReconcileTask::Step(TaskContext& ctx) {
     case xenia::v1::RENAME_RESTART:
     case xenia::v1::COREDUMP_RESTART:
     case xenia::v1::SOFT_RESET: {
-      std::string note = absl::StrCat(why, "; restarted (", policy_name, "=restart)");
+      std::string note = absl::StrCat(why, "; restarted", because("restart"));
       if (absl::Status s = DestroyInHypervisor(ctx, *entry, api_reason, note); !s.ok()) {
         return StepResult::Failed(s);
       }
@@ -130,7 +140,7 @@ StepResult ReconcileTask::Step(TaskContext& ctx) {
       return StepResult::Done();
     }
     default: {
-      std::string note = absl::StrCat(why, "; destroyed (", policy_name, "=destroy)");
+      std::string note = absl::StrCat(why, "; destroyed", because("destroy"));
       absl::Status s = DestroyInHypervisor(ctx, *entry, api_reason, note);
       ctx.SetProgress(100, note);
       return s.ok() ? StepResult::Done() : StepResult::Failed(s);

@@ -7,9 +7,11 @@
 // Thread-safety: see OperationTask.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "daemon/operations/operation_task.h"
+#include "xenia/v1/domain.pb.h"
 
 namespace xenia {
 
@@ -18,13 +20,19 @@ class ReconcileTask final : public OperationTask {
   // The Operation.method of reconciliations.
   static constexpr const char* kMethod = "ReconcileDomain";
 
-  explicit ReconcileTask(std::string reason) : reason_(std::move(reason)) {}
+  // `action`, when set, replaces the domain's policy for a guest that shut
+  // down or rebooted (not for one that crashed): used at start-up when the
+  // guest went down at a user's request while xeniad was stopped.
+  explicit ReconcileTask(std::string reason,
+                         std::optional<xenia::v1::LifecycleAction> action = std::nullopt)
+      : reason_(std::move(reason)), action_(action) {}
 
   absl::Status Admit(TaskContext&, bool) override { return absl::OkStatus(); }
   StepResult Step(TaskContext& ctx) override;
 
  private:
   std::string reason_;
+  std::optional<xenia::v1::LifecycleAction> action_;
 };
 
 }  // namespace xenia

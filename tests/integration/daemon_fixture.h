@@ -2,8 +2,11 @@
 // small helpers over its gRPC API.
 #pragma once
 
+#include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
@@ -17,7 +20,13 @@ class DaemonFixture : public ::testing::Test {
   void TearDown() override;
 
   // Starts (or restarts) the daemon on the same state directory and socket.
+  // A fixture that needs other flags sets options_.args before SetUp().
   void StartDaemon();
+  // Stops the daemon with SIGTERM (checking that it exits 0 with a clean
+  // log) and starts it again.
+  void RestartDaemon();
+  // Kills the daemon with SIGKILL and starts it again.
+  void KillAndRestartDaemon();
 
   // CreateDomain; returns the Operation (or the RPC's error in `status`).
   grpc::Status Create(const std::string& name, int64_t memory_mib, bool start,
@@ -46,6 +55,39 @@ class DaemonFixture : public ::testing::Test {
   grpc::Status Reboot(const std::string& name, absl::Duration timeout, bool force,
                       xenia::v1::Operation* op);
 
+  // CreateDomain with a whole spec.
+  grpc::Status CreateSpec(const xenia::v1::DomainSpec& spec, bool start, xenia::v1::Operation* op,
+                          const std::string& request_id = "");
+  xenia::v1::Domain CreateSpecOrDie(const xenia::v1::DomainSpec& spec, bool start = true);
+  // A spec with a name and memory, everything else defaulted.
+  static xenia::v1::DomainSpec Spec(const std::string& name, int64_t memory_mib = 256);
+
+  // SimulatorService.SetGuestBehavior on a domain.
+  grpc::Status SetBehavior(const std::string& name, const xenia::v1::GuestBehavior& behavior,
+                           xenia::v1::SetGuestBehaviorResponse* response = nullptr);
+  grpc::Status GetOperation(const std::string& name, xenia::v1::Operation* out);
+  // Polls `condition` every 10ms until it holds. False on timeout.
+  static bool WaitUntil(const std::function<bool()>& condition,
+                        absl::Duration timeout = absl::Seconds(30));
+  // Every domain (every page) matching `filter`, in the order listed.
+  std::vector<xenia::v1::Domain> ListAllDomains(const std::string& filter = "", int page_size = 0);
+  // Every operation (every page) matching `filter`, in the order listed.
+  std::vector<xenia::v1::Operation> ListAllOperations(const std::string& filter = "",
+                                                      int page_size = 0);
+
+  // Rows in a table of the daemon's real SQLite store, read with a
+  // read-only connection of the test's own; -1 (and a test failure) if it
+  // cannot be read.
+  int64_t CountRows(const std::string& table);
+  // The first column of the first row of `sql` as an integer, read the same
+  // way; `fallback` if there is no row.
+  int64_t QueryInt(const std::string& sql, int64_t fallback = -1);
+  // Waits until the store holds the operation in `state` (e.g. RUNNING once
+  // its first step is journalled). False on timeout.
+  bool WaitJournalled(const xenia::v1::Operation& op, xenia::v1::Operation::State state,
+                      absl::Duration timeout = absl::Seconds(30));
+  std::string db_path() const { return state_dir() + "/xenia.db"; }
+
   std::string state_dir() const { return dir_.path() + "/state"; }
   std::string socket() const { return dir_.path() + "/xeniad.sock"; }
 
@@ -53,5 +95,15 @@ class DaemonFixture : public ::testing::Test {
   DaemonOptions options_;
   std::unique_ptr<DaemonProcess> daemon_;
 };
+
+// Whether `status` has `code` and a message that contains every one of
+// `parts`; the failure message shows what it has instead.
+::testing::AssertionResult IsError(const grpc::Status& status, grpc::StatusCode code,
+                                   const std::vector<std::string>& parts = {});
+// Whether `op` is done with `state` and (for FAILED/CANCELLED) an error of
+// `code` whose message contains every one of `parts`.
+::testing::AssertionResult EndedWith(const xenia::v1::Operation& op,
+                                     xenia::v1::Operation::State state, int code = 0,
+                                     const std::vector<std::string>& parts = {});
 
 }  // namespace xenia::testing

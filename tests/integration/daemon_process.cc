@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "grpcpp/generic/generic_stub.h"
 
 extern char** environ;
 
@@ -40,9 +41,9 @@ pid_t Spawn(const std::vector<std::string>& argv, int in_fd, int out_fd, int err
 }
 
 std::vector<std::string> DaemonArgv(const DaemonOptions& o) {
-  std::vector<std::string> argv = {XENIAD_PATH, "--backend",  "sim",      "--state-dir",
-                                   o.state_dir, "--socket",   o.socket,   "--log-level",
-                                   "debug",     "--host-id",  "testhost"};
+  std::vector<std::string> argv = {XENIAD_PATH, "--backend", "sim",     "--state-dir",
+                                   o.state_dir, "--socket",  o.socket,  "--log-level",
+                                   "debug",     "--host-id", "testhost"};
   if (o.fast_guests) {
     for (const char* a : {"--sim-boot-time", "0s", "--sim-shutdown-time", "50ms"}) {
       argv.push_back(a);
@@ -68,8 +69,8 @@ std::string ReadAll(int fd) {
 
 TempDir::TempDir() {
   const char* base = getenv("TMPDIR");
-  std::string templ = absl::StrCat(base != nullptr && base[0] != '\0' ? base : "/tmp",
-                                   "/xenia-test-XXXXXX");
+  std::string templ =
+      absl::StrCat(base != nullptr && base[0] != '\0' ? base : "/tmp", "/xenia-test-XXXXXX");
   std::vector<char> buf(templ.begin(), templ.end());
   buf.push_back('\0');
   char* made = mkdtemp(buf.data());
@@ -107,10 +108,29 @@ int DaemonProcess::RunExpectingFailure(const DaemonOptions& options, std::string
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) return -1;
   pid_t pid = Spawn(DaemonArgv(options), -1, -1, pipe_fds[1]);
   close(pipe_fds[1]);
-  std::string text = ReadAll(pipe_fds[0]);
+  if (pid < 0) {
+    close(pipe_fds[0]);
+    return -1;
+  }
+  // Read until it exits; should it start after all, stop it (SIGTERM) rather
+  // than wait forever.
+  std::string text;
+  bool stopped = false;
+  char buf[4096];
+  while (true) {
+    ssize_t n = read(pipe_fds[0], buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    if (!stopped && text.find("msg=\"xeniad ready\"") != std::string::npos) {
+      stopped = true;
+      kill(pid, SIGTERM);
+    }
+  }
   close(pipe_fds[0]);
   int status = 0;
-  waitpid(pid, &status, 0);
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
   if (log != nullptr) *log = text;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
@@ -239,7 +259,8 @@ CliResult RunCli(const std::string& socket, const std::vector<std::string>& args
   close(err[0]);
   int status = 0;
   if (pid > 0) waitpid(pid, &status, 0);
-  result.exit_code = pid < 0 ? -1 : (WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  result.exit_code =
+      pid < 0 ? -1 : (WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
   return result;
 }
 
@@ -250,5 +271,116 @@ std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout) {
 }
 
 std::string DomainName(const std::string& name) { return "hosts/-/domains/" + name; }
+
+std::shared_ptr<grpc::Channel> TcpChannel(int port) {
+  return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+}
+
+std::string LogField(const std::string& log, const std::string& msg, const std::string& key) {
+  size_t at = log.find(msg);
+  if (at == std::string::npos) return "";
+  size_t end = log.find('\n', at);
+  std::string line = log.substr(at, end == std::string::npos ? std::string::npos : end - at);
+  std::string wanted = " " + key + "=";
+  size_t k = line.find(wanted);
+  if (k == std::string::npos) return "";
+  size_t start = k + wanted.size();
+  size_t stop = line.find(' ', start);
+  return line.substr(start, stop == std::string::npos ? std::string::npos : stop - start);
+}
+
+namespace {
+
+grpc::ByteBuffer ToByteBuffer(const std::string& bytes) {
+  grpc::Slice slice(bytes);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+std::string FromByteBuffer(const grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  std::string out;
+  if (!buffer.Dump(&slices).ok()) return out;
+  for (const grpc::Slice& s : slices) {
+    out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  }
+  return out;
+}
+
+// Waits for the next completion; the callers below have one operation in
+// flight at a time, so it is the one they just started.
+bool NextOk(grpc::CompletionQueue& cq) {
+  void* tag = nullptr;
+  bool ok = false;
+  return cq.Next(&tag, &ok) && ok;
+}
+
+void Drain(grpc::CompletionQueue& cq) {
+  cq.Shutdown();
+  void* tag = nullptr;
+  bool ok = false;
+  while (cq.Next(&tag, &ok)) {
+  }
+}
+
+}  // namespace
+
+grpc::Status RawUnaryCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                          const std::string& request, std::string* response,
+                          absl::Duration timeout) {
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue cq;
+  std::unique_ptr<grpc::ClientContext> ctx = Context(timeout);
+  grpc::Status status;
+  grpc::ByteBuffer reply;
+  {
+    std::unique_ptr<grpc::GenericClientAsyncResponseReader> call =
+        stub.PrepareUnaryCall(ctx.get(), method, ToByteBuffer(request), &cq);
+    call->StartCall();
+    call->Finish(&reply, &status, reinterpret_cast<void*>(1));
+    NextOk(cq);
+  }
+  Drain(cq);
+  if (status.ok() && response != nullptr) *response = FromByteBuffer(reply);
+  return status;
+}
+
+grpc::Status RawBidiCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                         const std::vector<std::string>& requests,
+                         std::vector<std::string>* responses, absl::Duration timeout) {
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue cq;
+  std::unique_ptr<grpc::ClientContext> ctx = Context(timeout);
+  grpc::Status status;
+  {
+    std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call =
+        stub.PrepareCall(ctx.get(), method, &cq);
+    void* tag = reinterpret_cast<void*>(1);
+    call->StartCall(tag);
+    if (NextOk(cq)) {
+      bool writing = true;
+      for (const std::string& r : requests) {
+        call->Write(ToByteBuffer(r), tag);
+        if (!NextOk(cq)) {
+          writing = false;
+          break;
+        }
+      }
+      if (writing) {
+        call->WritesDone(tag);
+        NextOk(cq);
+      }
+      while (true) {
+        grpc::ByteBuffer buffer;
+        call->Read(&buffer, tag);
+        if (!NextOk(cq)) break;
+        if (responses != nullptr) responses->push_back(FromByteBuffer(buffer));
+      }
+    }
+    call->Finish(&status, tag);
+    NextOk(cq);
+  }
+  Drain(cq);
+  return status;
+}
 
 }  // namespace xenia::testing

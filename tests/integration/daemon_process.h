@@ -53,7 +53,8 @@ class DaemonProcess {
   static std::unique_ptr<DaemonProcess> Start(const DaemonOptions& options,
                                               std::string* failure_log = nullptr);
   // Runs xeniad expecting it to fail to start; returns its exit code and
-  // fills `log` with what it wrote.
+  // fills `log` with what it wrote. Should it become ready after all, it is
+  // stopped with SIGTERM (so the exit code is then usually 0).
   static int RunExpectingFailure(const DaemonOptions& options, std::string* log);
   ~DaemonProcess();
 
@@ -113,5 +114,25 @@ std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout = absl::Seco
 
 // "hosts/-/domains/NAME".
 std::string DomainName(const std::string& name);
+
+// A channel to xeniad's TCP port on 127.0.0.1.
+std::shared_ptr<grpc::Channel> TcpChannel(int port);
+
+// The value of `key=` on the first log line that contains `msg`, or "" (the
+// daemon logs in logfmt: `... msg="listening on TCP" address=... port=N`).
+std::string LogField(const std::string& log, const std::string& msg, const std::string& key);
+
+// Calls a unary method by its full name ("/pkg.Service/Method") with a
+// hand-encoded request, for services whose generated code the tests do not
+// have (gRPC health, reflection). `response` gets the encoded reply.
+grpc::Status RawUnaryCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                          const std::string& request, std::string* response,
+                          absl::Duration timeout = absl::Seconds(30));
+// Calls a bidi-streaming method: writes every request, half-closes, and reads
+// every response until the server ends the call.
+grpc::Status RawBidiCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                         const std::vector<std::string>& requests,
+                         std::vector<std::string>* responses,
+                         absl::Duration timeout = absl::Seconds(30));
 
 }  // namespace xenia::testing
