@@ -1,7 +1,9 @@
 #include "daemon/server/rpc_server.h"
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "daemon/api/v1_services.h"
 #include "grpc/grpc.h"
@@ -12,14 +14,30 @@
 #include "grpcpp/support/server_interceptor.h"
 
 namespace xenia {
+
+// Counts the calls in flight, so that a shutdown waits for them and not for
+// idle connections (gRPC's own shutdown deadline covers both).
+struct CallCounter {
+  absl::Mutex mu;
+  int active ABSL_GUARDED_BY(mu) = 0;
+};
+
 namespace {
 
-// Rewrites the empty UNIMPLEMENTED status of methods that are part of the
-// contract but not built yet into a message that says so.
-class UnimplementedMessageInterceptor final : public grpc::experimental::Interceptor {
+// One per call: counts it, and rewrites the empty UNIMPLEMENTED status of
+// methods that are part of the contract but not built yet into a message
+// that says so.
+class CallInterceptor final : public grpc::experimental::Interceptor {
  public:
-  explicit UnimplementedMessageInterceptor(grpc::experimental::ServerRpcInfo* info)
-      : method_(info->method()) {}
+  CallInterceptor(grpc::experimental::ServerRpcInfo* info, CallCounter& counter)
+      : method_(info->method()), counter_(counter) {
+    absl::MutexLock lock(&counter_.mu);
+    ++counter_.active;
+  }
+  ~CallInterceptor() override {
+    absl::MutexLock lock(&counter_.mu);
+    --counter_.active;
+  }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
@@ -39,15 +57,19 @@ class UnimplementedMessageInterceptor final : public grpc::experimental::Interce
 
  private:
   std::string method_;
+  CallCounter& counter_;
 };
 
-class UnimplementedMessageFactory final
-    : public grpc::experimental::ServerInterceptorFactoryInterface {
+class CallInterceptorFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
+  explicit CallInterceptorFactory(CallCounter& counter) : counter_(counter) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    return new UnimplementedMessageInterceptor(info);
+    return new CallInterceptor(info, counter_);
   }
+
+ private:
+  CallCounter& counter_;
 };
 
 }  // namespace
@@ -73,8 +95,9 @@ absl::StatusOr<std::unique_ptr<RpcServer>> RpcServer::Start(
   if (!options.tcp_address.empty()) {
     builder.AddListeningPort(options.tcp_address, grpc::InsecureServerCredentials(), &tcp_port);
   }
+  auto counter = std::make_unique<CallCounter>();
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
-  creators.push_back(std::make_unique<UnimplementedMessageFactory>());
+  creators.push_back(std::make_unique<CallInterceptorFactory>(*counter));
   builder.experimental().SetInterceptorCreators(std::move(creators));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr) {
@@ -92,8 +115,12 @@ absl::StatusOr<std::unique_ptr<RpcServer>> RpcServer::Start(
   if (tcp_port != 0) {
     logger.Info("listening on TCP", {{"address", options.tcp_address}, {"port", tcp_port}});
   }
-  return std::unique_ptr<RpcServer>(new RpcServer(std::move(server), tcp_port));
+  return std::unique_ptr<RpcServer>(new RpcServer(std::move(server), std::move(counter), tcp_port));
 }
+
+RpcServer::RpcServer(std::unique_ptr<grpc::Server> server, std::unique_ptr<CallCounter> counter,
+                     int tcp_port)
+    : server_(std::move(server)), counter_(std::move(counter)), tcp_port_(tcp_port) {}
 
 RpcServer::~RpcServer() { Shutdown(absl::Now()); }
 
@@ -102,7 +129,16 @@ void RpcServer::Shutdown(absl::Time deadline) {
   shut_down_ = true;
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   if (health != nullptr) health->Shutdown();
-  server_->Shutdown(absl::ToChronoTime(deadline));
+  {
+    // Calls in flight get until the deadline; idle connections do not hold
+    // the shutdown up.
+    absl::MutexLock lock(&counter_->mu);
+    counter_->mu.AwaitWithDeadline(
+        absl::Condition(
+            +[](int* active) { return *active == 0; }, &counter_->active),
+        deadline);
+  }
+  server_->Shutdown(absl::ToChronoTime(absl::Now()));
   server_->Wait();
 }
 

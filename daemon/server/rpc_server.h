@@ -18,6 +18,8 @@
 
 namespace xenia {
 
+struct CallCounter;
+
 struct RpcServerOptions {
   // "HOST:PORT" to listen on over TCP, or empty. The caller has checked
   // that it is a loopback address.
@@ -36,13 +38,14 @@ class RpcServer {
   // The TCP port actually bound (useful with port 0), or 0.
   int tcp_port() const { return tcp_port_; }
   // Marks every service NOT_SERVING, then stops, giving calls in flight until
-  // `deadline` to finish.
+  // `deadline` to finish (idle connections are simply closed).
   void Shutdown(absl::Time deadline);
 
  private:
-  RpcServer(std::unique_ptr<grpc::Server> server, int tcp_port)
-      : server_(std::move(server)), tcp_port_(tcp_port) {}
+  RpcServer(std::unique_ptr<grpc::Server> server, std::unique_ptr<CallCounter> counter,
+            int tcp_port);
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<CallCounter> counter_;
   int tcp_port_;
   bool shut_down_ = false;
 };
