@@ -1,6 +1,7 @@
 #include "cli/create_flags.h"
 
 #include <cstdint>
+#include <limits>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -17,6 +18,9 @@ absl::StatusOr<int64_t> PositiveMib(absl::string_view flag, absl::string_view te
   if (*mib <= 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(flag, ": must be more than 0, got \"", text, "\""));
+  }
+  if (*mib > std::numeric_limits<int32_t>::max()) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": \"", text, "\" is too large"));
   }
   return *mib;
 }

@@ -25,7 +25,7 @@ TEST_F(CommandsTest, Host) {
   r = Run({"host", "-o", "json"});
   EXPECT_EQ(r.out,
             "{\n \"name\": \"hosts/h1\",\n \"backend\": \"sim\",\n"
-            " \"totalMemoryMib\": \"8192\"\n}\n");
+            " \"totalMemoryMib\": 8192\n}\n");
 }
 
 TEST_F(CommandsTest, OpsListFilter) {

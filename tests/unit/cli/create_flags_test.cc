@@ -65,11 +65,14 @@ TEST(CreateFlagsTest, BadValuesNameTheFlag) {
   no_vcpus.vcpus = 0;
   CreateFlags bad_type;
   bad_type.type = "xen";
+  CreateFlags huge;
+  huge.memory = "4096T";
   for (const Case& c :
        {Case{bad_unit, "--memory: invalid size \"12X\""},
         Case{not_mib, "--max-memory: invalid size \"1536K\""},
         Case{zero, "--memory: must be more than 0"}, Case{no_vcpus, "--vcpus: must be at least 1"},
-        Case{bad_type, "--type: unknown guest type \"xen\""}}) {
+        Case{bad_type, "--type: unknown guest type \"xen\""},
+        Case{huge, "--memory: \"4096T\" is too large"}}) {
     xenia::v1::DomainSpec spec;
     absl::Status s = ApplyCreateFlags(c.flags, &spec);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.expected;

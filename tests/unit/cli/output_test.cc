@@ -135,13 +135,13 @@ TEST(JsonYamlTest, JsonIsTheProto3Mapping) {
             " \"name\": \"hosts/-/domains/web1\",\n"
             " \"spec\": {\n"
             "  \"name\": \"web1\",\n"
-            "  \"memoryMib\": \"512\",\n"
+            "  \"memoryMib\": 512,\n"
             "  \"vcpus\": 2\n"
             " },\n"
             " \"status\": {\n"
             "  \"powerState\": \"RUNNING\",\n"
             "  \"domid\": 3,\n"
-            "  \"currentMemoryMib\": \"512\",\n"
+            "  \"currentMemoryMib\": 512,\n"
             "  \"onlineVcpus\": 2\n"
             " }\n"
             "}\n");
@@ -160,7 +160,7 @@ TEST(JsonYamlTest, YamlKeepsOrderAndStringsStayStrings) {
             "name: hosts/-/domains/web1\n"
             "spec:\n"
             "  name: web1\n"
-            "  memoryMib: \"512\"\n"
+            "  memoryMib: 512\n"
             "  vcpus: 2\n"
             "  cmdline: \"true\"\n"
             "  bootloaderArgs:\n"
@@ -171,7 +171,7 @@ TEST(JsonYamlTest, YamlKeepsOrderAndStringsStayStrings) {
             "status:\n"
             "  powerState: RUNNING\n"
             "  domid: 3\n"
-            "  currentMemoryMib: \"512\"\n"
+            "  currentMemoryMib: 512\n"
             "  onlineVcpus: 2\n");
 }
 
