@@ -228,18 +228,21 @@ grpc::ServerUnaryReactor* DomainServiceImpl::ListDomains(
   absl::StatusOr<std::string> after = DecodePageToken(request->page_token(), scope);
   if (!after.ok()) return Fail(reactor, after.status());
 
-  DomainRegistry::Page page = registry_.List(*after, *page_size, [&](const DomainEntry& e) {
-    return filter->Matches([&](const std::string& field, const std::string& wanted) {
-      return DomainFieldEquals(e, field, wanted);
-    });
-  });
-  response->mutable_domains()->Reserve(static_cast<int>(page.entries.size()));
-  for (const DomainEntry& entry : page.entries) {
-    *response->add_domains() = ToDomainProto(entry, names_);
+  response->mutable_domains()->Reserve(*page_size);
+  std::function<bool(const DomainEntry&)> match;
+  if (!filter->empty()) {
+    match = [&](const DomainEntry& e) {
+      return filter->Matches([&](const std::string& field, const std::string& wanted) {
+        return DomainFieldEquals(e, field, wanted);
+      });
+    };
   }
+  DomainRegistry::PageInfo page = registry_.VisitPage(
+      *after, *page_size, match,
+      [&](const DomainEntry& e) { *response->add_domains() = ToDomainProto(e, names_); });
   response->set_total_size(page.total);
-  if (page.more && !page.entries.empty()) {
-    response->set_next_page_token(EncodePageToken(scope, page.entries.back().name()));
+  if (page.more && !page.last_name.empty()) {
+    response->set_next_page_token(EncodePageToken(scope, page.last_name));
   }
   reactor->Finish(grpc::Status::OK);
   return reactor;

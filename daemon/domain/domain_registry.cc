@@ -83,22 +83,47 @@ DomainRegistry::Page DomainRegistry::List(
     absl::string_view after_name, int limit,
     const std::function<bool(const DomainEntry&)>& match) const {
   Page page;
+  PageInfo info = VisitPage(after_name, limit, match,
+                            [&page](const DomainEntry& e) { page.entries.push_back(e); });
+  page.more = info.more;
+  page.total = info.total;
+  return page;
+}
+
+DomainRegistry::PageInfo DomainRegistry::VisitPage(
+    absl::string_view after_name, int limit, const std::function<bool(const DomainEntry&)>& match,
+    const std::function<void(const DomainEntry&)>& visit) const {
+  PageInfo info;
+  int visited = 0;
   absl::MutexLock lock(&mu_);
   auto it = after_name.empty() ? by_name_.begin() : by_name_.upper_bound(after_name);
+  if (!match) {
+    // Everything matches: the total is the size, and the walk stops at the
+    // end of the page.
+    info.total = static_cast<int32_t>(by_name_.size());
+    for (; it != by_name_.end() && visited < limit; ++it, ++visited) {
+      visit(*it->second);
+      info.last_name = it->first;
+    }
+    info.more = it != by_name_.end();
+    return info;
+  }
   // Matches before the page still count towards the total.
   for (auto before = by_name_.begin(); before != it; ++before) {
-    if (match(*before->second)) ++page.total;
+    if (match(*before->second)) ++info.total;
   }
   for (; it != by_name_.end(); ++it) {
     if (!match(*it->second)) continue;
-    ++page.total;
-    if (static_cast<int>(page.entries.size()) < limit) {
-      page.entries.push_back(*it->second);
+    ++info.total;
+    if (visited < limit) {
+      visit(*it->second);
+      info.last_name = it->first;
+      ++visited;
     } else {
-      page.more = true;
+      info.more = true;
     }
   }
-  return page;
+  return info;
 }
 
 std::vector<DomainEntry> DomainRegistry::Snapshot() const {

@@ -73,6 +73,19 @@ class DomainRegistry {
   };
   Page List(absl::string_view after_name, int limit,
             const std::function<bool(const DomainEntry&)>& match) const;
+  // The same page, handed to `visit` under the lock instead of copied out;
+  // an empty `match` matches everything (and costs nothing per entry)
+  // (`visit` must be quick and must not call back into the registry).
+  // Returns the page's facts, with `entries` empty; `last_name` is the name
+  // of the last entry visited.
+  struct PageInfo {
+    bool more = false;
+    int32_t total = 0;
+    std::string last_name;
+  };
+  PageInfo VisitPage(absl::string_view after_name, int limit,
+                     const std::function<bool(const DomainEntry&)>& match,
+                     const std::function<void(const DomainEntry&)>& visit) const;
 
   // How many domains are defined, and how many of those exist in the
   // hypervisor (have a domid).
