@@ -173,17 +173,8 @@ absl::StatusOr<std::unique_ptr<Xeniad>> Xeniad::Start(const DaemonConfig& config
   if (!host_id.ok()) return host_id.status();
   p->names = std::make_unique<ResourceNames>(*host_id);
 
-  hv::SimHostConfig sim;
-  sim.state_file = config.sim.state_file.empty() ? absl::StrCat(config.state_dir, "/sim-host.state")
-                                                 : config.sim.state_file;
-  sim.total_memory_mib = config.sim.memory_mib;
-  sim.cpus = config.sim.cpus;
-  sim.dom0_memory_mib = config.sim.dom0_memory_mib;
-  sim.max_domains = config.sim.max_domains;
-  sim.create_time = config.sim.create_time;
-  sim.boot_time = config.sim.boot_time;
-  sim.shutdown_time = config.sim.shutdown_time;
-  sim.cpu_load = config.sim.cpu_load;
+  hv::SimHostConfig sim = config.sim;
+  if (sim.state_file.empty()) sim.state_file = absl::StrCat(config.state_dir, "/sim-host.state");
   absl::StatusOr<std::unique_ptr<hv::SimHypervisor>> sim_hv =
       hv::SimHypervisor::Open(sim, clock, logger);
   if (!sim_hv.ok()) return sim_hv.status();

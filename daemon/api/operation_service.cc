@@ -198,8 +198,10 @@ grpc::ServerUnaryReactor* OperationServiceImpl::WaitOperation(
       deadline = std::min(deadline, now + timeout);
     }
   }
-  absl::Time client_deadline = absl::FromChrono(ctx->deadline());
-  deadline = std::min(deadline, client_deadline);
+  // gRPC says "no deadline" with the largest time point.
+  if (ctx->deadline() != std::chrono::system_clock::time_point::max()) {
+    deadline = std::min(deadline, absl::FromChrono(ctx->deadline()));
+  }
   if (!id.ok()) {
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     return Fail(reactor, id.status());

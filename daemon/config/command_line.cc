@@ -90,7 +90,7 @@ CommandLine ParseCommandLine(int argc, char** argv) {
     config.sim.cpus = *sim_cpus;
   }
   for (auto [flag, text, out_mib] :
-       {std::tuple{"--sim-memory", &sim_memory, &config.sim.memory_mib},
+       {std::tuple{"--sim-memory", &sim_memory, &config.sim.total_memory_mib},
         std::tuple{"--sim-dom0-memory", &sim_dom0_memory, &config.sim.dom0_memory_mib}}) {
     if (!text->has_value()) continue;
     absl::StatusOr<int64_t> mib = ParseSizeMib(**text);

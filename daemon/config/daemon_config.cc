@@ -77,7 +77,7 @@ std::map<std::string, Setter> Keys(DaemonConfig& c) {
       {"status_refresh_interval", Duration("status_refresh_interval", &c.status_refresh_interval)},
       {"shutdown_grace", Duration("shutdown_grace", &c.shutdown_grace)},
       {"sim.state_file", String(&c.sim.state_file)},
-      {"sim.memory", Mib("sim.memory", &c.sim.memory_mib)},
+      {"sim.memory", Mib("sim.memory", &c.sim.total_memory_mib)},
       {"sim.cpus", Int("sim.cpus", &c.sim.cpus, 1)},
       {"sim.dom0_memory", Mib("sim.dom0_memory", &c.sim.dom0_memory_mib)},
       {"sim.max_domains", Int("sim.max_domains", &c.sim.max_domains, 2)},
@@ -149,10 +149,10 @@ absl::Status ValidateConfig(const DaemonConfig& c) {
   }
   if (c.state_dir.empty()) return absl::InvalidArgumentError("state_dir: required");
   if (c.socket.empty()) return absl::InvalidArgumentError("socket: required");
-  if (c.sim.dom0_memory_mib >= c.sim.memory_mib) {
+  if (c.sim.dom0_memory_mib >= c.sim.total_memory_mib) {
     return absl::InvalidArgumentError(absl::StrCat("sim.dom0_memory (", c.sim.dom0_memory_mib,
                                                    " MiB) must be less than sim.memory (",
-                                                   c.sim.memory_mib, " MiB)"));
+                                                   c.sim.total_memory_mib, " MiB)"));
   }
   if (c.status_refresh_interval < absl::Milliseconds(100)) {
     return absl::InvalidArgumentError("status_refresh_interval: at least 100ms");

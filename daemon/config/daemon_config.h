@@ -10,21 +10,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "daemon/hypervisor/sim/sim_hypervisor.h"
 
 namespace xenia {
-
-struct SimConfig {
-  // Default: <state_dir>/sim-host.state.
-  std::string state_file;
-  int64_t memory_mib = 16384;
-  int32_t cpus = 8;
-  int64_t dom0_memory_mib = 1024;
-  int32_t max_domains = 4096;
-  absl::Duration create_time = absl::ZeroDuration();
-  absl::Duration boot_time = absl::Seconds(2);
-  absl::Duration shutdown_time = absl::Seconds(1);
-  double cpu_load = 0.5;
-};
 
 struct DaemonConfig {
   std::string state_dir = "/var/lib/xenia";
@@ -45,7 +33,9 @@ struct DaemonConfig {
   absl::Duration status_refresh_interval = absl::Seconds(2);
   // How long calls in flight may take to finish when xeniad stops.
   absl::Duration shutdown_grace = absl::Seconds(5);
-  SimConfig sim;
+  // The simulated hypervisor (backend sim). An empty state_file means
+  // <state_dir>/sim-host.state.
+  hv::SimHostConfig sim;
 };
 
 // Reads a YAML config file over `base`. INVALID_ARGUMENT naming the file and

@@ -26,6 +26,17 @@ absl::Status AdmitState(TaskContext& ctx, bool queue_idle,
   return RequireState(*entry, allowed, must_be, to_verb);
 }
 
+// The step that starts a shut-off domain; the status of the start.
+absl::Status StartStep(TaskContext& ctx, bool paused) {
+  ctx.ReturnDomain();
+  absl::StatusOr<DomainEntry> entry = CurrentDomain(ctx);
+  if (!entry.ok()) return entry.status();
+  if (absl::Status s = RequireState(*entry, kStartable, "shut off", "be started"); !s.ok()) {
+    return s;
+  }
+  return StartInHypervisor(ctx, *entry, paused);
+}
+
 class CreateDomainTask final : public OperationTask {
  public:
   CreateDomainTask(xenia::v1::DomainSpec spec, bool start)
@@ -44,13 +55,7 @@ class CreateDomainTask final : public OperationTask {
   bool DoneAtAdmission() const override { return !start_; }
 
   StepResult Step(TaskContext& ctx) override {
-    ctx.ReturnDomain();
-    absl::StatusOr<DomainEntry> entry = CurrentDomain(ctx);
-    if (!entry.ok()) return StepResult::Failed(entry.status());
-    if (absl::Status s = RequireState(*entry, kStartable, "shut off", "be started"); !s.ok()) {
-      return StepResult::Failed(s);
-    }
-    if (absl::Status s = StartInHypervisor(ctx, *entry, false); !s.ok()) {
+    if (absl::Status s = StartStep(ctx, false); !s.ok()) {
       // A create that was asked to start and could not leaves nothing
       // behind, so that a retry can simply create again.
       ctx.RemoveDomain();
@@ -72,16 +77,8 @@ class StartDomainTask final : public OperationTask {
     return AdmitState(ctx, idle, kStartable, "shut off", "be started");
   }
   StepResult Step(TaskContext& ctx) override {
-    ctx.ReturnDomain();
-    absl::StatusOr<DomainEntry> entry = CurrentDomain(ctx);
-    if (!entry.ok()) return StepResult::Failed(entry.status());
-    if (absl::Status s = RequireState(*entry, kStartable, "shut off", "be started"); !s.ok()) {
-      return StepResult::Failed(s);
-    }
-    if (absl::Status s = StartInHypervisor(ctx, *entry, paused_); !s.ok()) {
-      return StepResult::Failed(s);
-    }
-    return StepResult::Done();
+    absl::Status s = StartStep(ctx, paused_);
+    return s.ok() ? StepResult::Done() : StepResult::Failed(s);
   }
 
  private:

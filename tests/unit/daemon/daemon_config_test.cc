@@ -32,7 +32,7 @@ sim:
   EXPECT_EQ(c->state_dir, "/tmp/x");
   EXPECT_EQ(c->workers, 3);
   EXPECT_EQ(c->status_refresh_interval, absl::Milliseconds(500));
-  EXPECT_EQ(c->sim.memory_mib, 8192);
+  EXPECT_EQ(c->sim.total_memory_mib, 8192);
   EXPECT_EQ(c->sim.cpus, 4);
   EXPECT_EQ(c->sim.boot_time, absl::ZeroDuration());
   EXPECT_DOUBLE_EQ(c->sim.cpu_load, 0.25);
@@ -60,7 +60,7 @@ TEST(DaemonConfig, ValidateCatchesImpossibleCombinations) {
   c.backend = "kvm";
   EXPECT_NE(ValidateConfig(c).message().find("backend"), std::string::npos);
   c = DaemonConfig{};
-  c.sim.dom0_memory_mib = c.sim.memory_mib;
+  c.sim.dom0_memory_mib = c.sim.total_memory_mib;
   EXPECT_NE(ValidateConfig(c).message().find("sim.dom0_memory"), std::string::npos);
 }
 
@@ -75,7 +75,7 @@ TEST(CommandLine, FlagsOverrideTheFile) {
   ASSERT_FALSE(cmd.exit_now) << cmd.message;
   EXPECT_EQ(cmd.config.state_dir, "/from/flag");
   EXPECT_EQ(cmd.config.socket, "/from/file.sock");
-  EXPECT_EQ(cmd.config.sim.memory_mib, 4096);
+  EXPECT_EQ(cmd.config.sim.total_memory_mib, 4096);
   EXPECT_EQ(cmd.config.backend, "sim");
 }
 
