@@ -109,6 +109,13 @@ absl::Status Apply(const YAML::Node& node, const std::string& prefix,
 
 }  // namespace
 
+std::vector<std::string> KnownConfigKeys() {
+  DaemonConfig scratch;
+  std::vector<std::string> keys;
+  for (const auto& [key, setter] : Keys(scratch)) keys.push_back(key);
+  return keys;
+}
+
 absl::StatusOr<DaemonConfig> LoadConfigFile(const std::string& path, DaemonConfig base) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("config file ", path, " cannot be read"));

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -41,6 +42,9 @@ struct DaemonConfig {
 // Reads a YAML config file over `base`. INVALID_ARGUMENT naming the file and
 // the key for unknown keys and bad values; NOT_FOUND if the file is missing.
 absl::StatusOr<DaemonConfig> LoadConfigFile(const std::string& path, DaemonConfig base);
+
+// Every key a config file may hold ("sim.memory" for nested ones).
+std::vector<std::string> KnownConfigKeys();
 
 // Checks values that no single key can check alone (e.g. the sim's dom0 must
 // fit in its memory). INVALID_ARGUMENT naming the key.

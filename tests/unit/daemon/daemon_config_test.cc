@@ -91,3 +91,44 @@ TEST(CommandLine, BadFlagsExitWithUsageError) {
 
 }  // namespace
 }  // namespace xenia
+
+namespace xenia {
+namespace {
+
+// The example file documents every key with its default: reading it must
+// give exactly the defaults, and every key the loader knows must be in it.
+TEST(DaemonConfig, TheExampleFileShowsEveryKeyWithItsDefault) {
+  absl::StatusOr<DaemonConfig> example = LoadConfigFile(XENIA_EXAMPLE_CONFIG, DaemonConfig{});
+  ASSERT_TRUE(example.ok()) << example.status();
+  DaemonConfig defaults;
+  EXPECT_EQ(example->state_dir, defaults.state_dir);
+  EXPECT_EQ(example->socket, defaults.socket);
+  EXPECT_EQ(example->socket_group, defaults.socket_group);
+  EXPECT_EQ(example->listen, defaults.listen);
+  EXPECT_EQ(example->backend, defaults.backend);
+  EXPECT_EQ(example->log_level, defaults.log_level);
+  EXPECT_EQ(example->host_id, defaults.host_id);
+  EXPECT_EQ(example->workers, defaults.workers);
+  EXPECT_EQ(example->max_queue_per_domain, defaults.max_queue_per_domain);
+  EXPECT_EQ(example->status_refresh_interval, defaults.status_refresh_interval);
+  EXPECT_EQ(example->shutdown_grace, defaults.shutdown_grace);
+  EXPECT_EQ(example->sim.state_file, defaults.sim.state_file);
+  EXPECT_EQ(example->sim.total_memory_mib, defaults.sim.total_memory_mib);
+  EXPECT_EQ(example->sim.cpus, defaults.sim.cpus);
+  EXPECT_EQ(example->sim.dom0_memory_mib, defaults.sim.dom0_memory_mib);
+  EXPECT_EQ(example->sim.max_domains, defaults.sim.max_domains);
+  EXPECT_EQ(example->sim.create_time, defaults.sim.create_time);
+  EXPECT_EQ(example->sim.boot_time, defaults.sim.boot_time);
+  EXPECT_EQ(example->sim.shutdown_time, defaults.sim.shutdown_time);
+  EXPECT_DOUBLE_EQ(example->sim.cpu_load, defaults.sim.cpu_load);
+
+  std::ifstream in(XENIA_EXAMPLE_CONFIG);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const std::string& key : KnownConfigKeys()) {
+    std::string leaf = key.substr(key.rfind('.') + 1);
+    EXPECT_NE(text.find(leaf + ":"), std::string::npos) << key << " is not in the example file";
+  }
+}
+
+}  // namespace
+}  // namespace xenia
