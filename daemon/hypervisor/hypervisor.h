@@ -181,6 +181,12 @@ class Hypervisor {
   virtual absl::Status PauseDomain(const OpContext& ctx, const DomainRef& domain) = 0;
   virtual absl::Status UnpauseDomain(const OpContext& ctx, const DomainRef& domain) = 0;
 
+  // The definition of a domain as the hypervisor holds it: what adopting a
+  // domain created beside xeniad (e.g. with xl) starts from. Fields the
+  // backend cannot recover are left unset. NOT_FOUND as for the other calls.
+  virtual absl::StatusOr<xenia::v1::DomainSpec> RetrieveDomainSpec(const OpContext& ctx,
+                                                                   const DomainRef& domain) = 0;
+
   // Registers the one handler for DomainEvents (not owned; must outlive the
   // Hypervisor). Events that happened before the call (e.g. while the daemon
   // was down) are not replayed: the caller reconciles with ListDomains.

@@ -60,6 +60,21 @@ absl::Status SimHypervisor::UnpauseDomain(const OpContext& ctx, const DomainRef&
   return host_->UnpauseDomain(ctx, domain);
 }
 
+absl::StatusOr<xenia::v1::DomainSpec> SimHypervisor::RetrieveDomainSpec(const OpContext& ctx,
+                                                                        const DomainRef& domain) {
+  absl::StatusOr<DomainFacts> facts = host_->DescribeDomain(ctx, domain);
+  if (!facts.ok()) return facts.status();
+  xenia::v1::DomainSpec spec;
+  spec.set_name(facts->name);
+  spec.set_uuid(facts->uuid);
+  spec.set_type(facts->type);
+  spec.set_memory_mib(static_cast<int32_t>(facts->current_memory_kib / 1024));
+  spec.set_max_memory_mib(static_cast<int32_t>(facts->max_memory_kib / 1024));
+  spec.set_vcpus(facts->online_vcpus);
+  spec.set_max_vcpus(facts->max_vcpus);
+  return spec;
+}
+
 void SimHypervisor::Watch(DomainEventHandler* handler) { host_->Watch(handler); }
 
 absl::StatusOr<GuestBehavior> SimHypervisor::SetGuestBehavior(const DomainRef& domain,

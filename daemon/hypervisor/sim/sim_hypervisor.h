@@ -102,6 +102,10 @@ class SimHypervisor final : public Hypervisor {
   absl::Status ShutdownDomain(const OpContext& ctx, const ShutdownDomainRequest& req) override;
   absl::Status PauseDomain(const OpContext& ctx, const DomainRef& domain) override;
   absl::Status UnpauseDomain(const OpContext& ctx, const DomainRef& domain) override;
+  // The simulator keeps no more of a definition than its facts: name, uuid,
+  // type, memory and vCPUs.
+  absl::StatusOr<xenia::v1::DomainSpec> RetrieveDomainSpec(const OpContext& ctx,
+                                                           const DomainRef& domain) override;
   void Watch(DomainEventHandler* handler) override;
 
   // Changes how a running (or paused) guest behaves. NOT_FOUND /
