@@ -8,6 +8,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libsqlite3-dev prometheus-cpp-dev libxen-dev
   libyaml-cpp-dev libcli11-dev
+  libyajl-dev
   libgtest-dev libgmock-dev
 )
 
