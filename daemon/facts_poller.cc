@@ -6,11 +6,12 @@
 namespace xenia {
 
 FactsPoller::FactsPoller(absl::Duration interval, hv::Hypervisor& hypervisor,
-                         DomainRegistry& registry, OperationEngine& engine, const Clock& clock,
-                         Logger& logger)
+                         DomainRegistry& registry, UnmanagedDomains& unmanaged,
+                         OperationEngine& engine, const Clock& clock, Logger& logger)
     : interval_(interval),
       hypervisor_(hypervisor),
       registry_(registry),
+      unmanaged_(unmanaged),
       engine_(engine),
       clock_(clock),
       logger_(logger) {}
@@ -50,6 +51,16 @@ void FactsPoller::PollOnce() {
   absl::flat_hash_map<std::string, const hv::DomainFacts*> by_uuid;
   for (const hv::DomainFacts& facts : *live) by_uuid[facts.uuid] = &facts;
   absl::Time now = clock_.Now();
+
+  // What the hypervisor runs that xeniad does not manage (looked up again
+  // now, so that a domain xeniad created after the snapshot is not taken
+  // for a stranger).
+  std::vector<hv::DomainFacts> strangers;
+  for (const hv::DomainFacts& facts : *live) {
+    if (!registry_.GetByUuid(facts.uuid).has_value()) strangers.push_back(facts);
+  }
+  unmanaged_.Replace(std::move(strangers), now);
+
   for (const DomainEntry& entry : entries) {
     if (!entry.status.has_domid()) continue;
     auto it = by_uuid.find(entry.uuid());

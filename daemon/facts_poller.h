@@ -1,7 +1,8 @@
 // FactsPoller: every few seconds reads the hypervisor's domain list, refreshes
-// the live facts (CPU time, memory, vCPUs) of managed domains, and queues a
+// the live facts (CPU time, memory, vCPUs) of managed domains, queues a
 // reconciliation for any domain whose state the hypervisor contradicts (a
-// missed event, a domain destroyed behind xeniad's back).
+// missed event, a domain destroyed behind xeniad's back), and records the
+// domains xeniad does not manage.
 //
 // Thread-safe: owns one thread between Start and Stop.
 #pragma once
@@ -14,6 +15,7 @@
 #include "common/clock.h"
 #include "common/logger.h"
 #include "daemon/domain/domain_registry.h"
+#include "daemon/domain/unmanaged_domains.h"
 #include "daemon/hypervisor/hypervisor.h"
 #include "daemon/operations/operation_engine.h"
 
@@ -23,7 +25,8 @@ class FactsPoller {
  public:
   // Everything is borrowed and must outlive the poller.
   FactsPoller(absl::Duration interval, hv::Hypervisor& hypervisor, DomainRegistry& registry,
-              OperationEngine& engine, const Clock& clock, Logger& logger);
+              UnmanagedDomains& unmanaged, OperationEngine& engine, const Clock& clock,
+              Logger& logger);
   ~FactsPoller();
 
   void Start();
@@ -35,6 +38,7 @@ class FactsPoller {
   const absl::Duration interval_;
   hv::Hypervisor& hypervisor_;
   DomainRegistry& registry_;
+  UnmanagedDomains& unmanaged_;
   OperationEngine& engine_;
   const Clock& clock_;
   Logger& logger_;

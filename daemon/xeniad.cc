@@ -57,6 +57,7 @@ struct Xeniad::Parts {
   hv::SimHypervisor* sim = nullptr;
   std::unique_ptr<Journal> journal;
   DomainRegistry registry;
+  UnmanagedDomains unmanaged;
   std::unique_ptr<OperationEngine> engine;
   std::unique_ptr<FactsPoller> poller;
   PeerCredentialTable peers;
@@ -197,22 +198,24 @@ absl::StatusOr<std::unique_ptr<Xeniad>> Xeniad::Start(const DaemonConfig& config
     p->engine->RequestReconcile(r.uuid, "its guest went down while xeniad was stopped", r.action);
   }
   p->poller = std::make_unique<FactsPoller>(config.status_refresh_interval, *p->hypervisor,
-                                            p->registry, *p->engine, clock, logger);
+                                            p->registry, p->unmanaged, *p->engine, clock, logger);
+  // One pass now, so that the first listing already shows unmanaged domains.
+  p->poller->PollOnce();
   p->poller->Start();
 
   CallGateOptions gate_options;
   gate_options.daemon_uid = geteuid();
   gate_options.admin_gid = *group;
   p->gate = std::make_unique<CallGate>(gate_options, p->peers);
-  p->domain_service =
-      std::make_unique<DomainServiceImpl>(*p->gate, *p->engine, p->registry, *p->names);
+  p->domain_service = std::make_unique<DomainServiceImpl>(*p->gate, *p->engine, p->registry,
+                                                          p->unmanaged, *p->names);
   HostIdentity identity{Hostname(), p->backend.backend, p->backend.reason, clock.Now()};
-  p->host_service =
-      std::make_unique<HostServiceImpl>(*p->gate, *p->hypervisor, p->registry, *p->names, identity);
+  p->host_service = std::make_unique<HostServiceImpl>(*p->gate, *p->hypervisor, p->registry,
+                                                      p->unmanaged, *p->names, identity);
   p->operation_service =
       std::make_unique<OperationServiceImpl>(*p->gate, *p->engine, *p->store, *p->names);
-  p->simulator_service =
-      std::make_unique<SimulatorServiceImpl>(*p->gate, p->sim, p->registry, *p->names);
+  p->simulator_service = std::make_unique<SimulatorServiceImpl>(*p->gate, p->sim, p->registry,
+                                                                p->unmanaged, *p->names);
   p->access_service = std::make_unique<AccessServiceImpl>(*p->gate);
 
   RpcServerOptions rpc_options;

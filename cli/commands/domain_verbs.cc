@@ -1,5 +1,5 @@
-// start, shutdown, reboot, destroy, pause, unpause, delete: one domain, one
-// DomainService call, one Operation.
+// start, shutdown, reboot, destroy, pause, unpause, delete, adopt: one
+// domain, one DomainService call, one Operation.
 
 #include "absl/strings/str_cat.h"
 #include "cli/commands/commands.h"
@@ -109,6 +109,13 @@ void AddDomainVerbCommands(CLI::App& app, DomainVerbOptions& o, CommandRegistry&
   registry.Add(del, "delete", [&o](CommandEnv& env) {
     return RunVerb(env, o, &DomainService::StubInterface::DeleteDomain,
                    xenia::v1::DeleteDomainRequest());
+  });
+
+  CLI::App* adopt = AddVerb(
+      app, "adopt", "Take a domain created beside xeniad (e.g. with xl) under management", o);
+  registry.Add(adopt, "adopt", [&o](CommandEnv& env) {
+    return RunVerb(env, o, &DomainService::StubInterface::AdoptDomain,
+                   xenia::v1::AdoptDomainRequest());
   });
 }
 

@@ -69,6 +69,9 @@ struct SimOptions {
   std::string crash_after;
   std::string poweroff_after;
   std::string shutdown_time;
+  // sim create-unmanaged.
+  std::string memory = "128M";
+  int vcpus = 1;
 };
 
 struct CommandOptions {

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/commands/commands.h"
 #include "cli/connection.h"
+#include "cli/create_flags.h"
 #include "cli/durations.h"
 #include "cli/exit_codes.h"
 #include "cli/resource_names.h"
@@ -51,6 +52,28 @@ int RunBehave(CommandEnv& env, const SimOptions& o) {
   return kExitOk;
 }
 
+int RunCreateUnmanaged(CommandEnv& env, const SimOptions& o) {
+  xenia::v1::CreateUnmanagedDomainRequest request;
+  request.set_request_id(o.request_id);
+  CreateFlags flags;
+  flags.name = o.name;
+  flags.memory = o.memory;
+  flags.vcpus = o.vcpus;
+  if (absl::Status s = ApplyCreateFlags(flags, request.mutable_spec()); !s.ok()) {
+    return env.LocalError(s);
+  }
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, kUnaryDeadline);
+  xenia::v1::CreateUnmanagedDomainResponse response;
+  const grpc::Status status =
+      env.conn().simulator().CreateUnmanagedDomain(&ctx, request, &response);
+  if (!status.ok()) return env.RpcError(status);
+  if (!env.table()) return env.PrintMessage(response);
+  env.out() << o.name << ": created beside xeniad as domid " << response.domid()
+            << " (unmanaged)\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 void AddSimCommands(CLI::App& app, SimOptions& o, CommandRegistry& registry) {
@@ -68,6 +91,16 @@ void AddSimCommands(CLI::App& app, SimOptions& o, CommandRegistry& registry) {
   behave->add_option("--shutdown-time", o.shutdown_time,
                      "How long the guest takes to act on a shutdown or reboot request");
   registry.Add(behave, "sim behave", [&o](CommandEnv& env) { return RunBehave(env, o); });
+
+  CLI::App* unmanaged = sim->add_subcommand(
+      "create-unmanaged",
+      "Start a domain behind xeniad's back, as `xl create` would on Xen (it shows as unmanaged)");
+  unmanaged->add_option("NAME", o.name, "The domain")->required();
+  unmanaged->add_option("--memory", o.memory, "Memory, e.g. 128M (default 128M)");
+  unmanaged->add_option("--vcpus", o.vcpus, "vCPUs (default 1)");
+  unmanaged->add_option("--request-id", o.request_id, "Client-chosen id that makes retries safe");
+  registry.Add(unmanaged, "sim create-unmanaged",
+               [&o](CommandEnv& env) { return RunCreateUnmanaged(env, o); });
 }
 
 }  // namespace xenia::cli

@@ -42,16 +42,22 @@ std::string PowerStateText(xenia::v1::PowerState state) {
 }
 
 std::string RenderDomainTable(const xenia::v1::ListDomainsResponse& list) {
-  Table table({{"NAME"},
-               {"ID", Align::kRight},
-               {"STATE"},
-               {"MEM(MiB)", Align::kRight},
-               {"VCPUS", Align::kRight},
-               {"TIME(s)", Align::kRight}});
+  std::vector<Table::Column> columns = {{"NAME"},
+                                        {"ID", Align::kRight},
+                                        {"STATE"},
+                                        {"MEM(MiB)", Align::kRight},
+                                        {"VCPUS", Align::kRight},
+                                        {"TIME(s)", Align::kRight}};
+  // Domains xeniad does not manage (dom0, guests made with xl) get a note.
+  bool any_unmanaged = std::any_of(list.domains().begin(), list.domains().end(),
+                                   [](const Domain& d) { return !d.status().managed(); });
+  if (any_unmanaged) columns.push_back({"NOTE"});
+  Table table(std::move(columns));
   for (const Domain& d : list.domains()) {
     table.AddRow({DomainName(d), d.status().has_domid() ? std::to_string(d.status().domid()) : "-",
                   PowerStateText(d.status().power_state()), std::to_string(MemoryMib(d)),
-                  std::to_string(Vcpus(d)), FormatSecondsTenths(d.status().cpu_time())});
+                  std::to_string(Vcpus(d)), FormatSecondsTenths(d.status().cpu_time()),
+                  d.status().managed() ? "" : "unmanaged"});
   }
   return table.Render();
 }

@@ -114,11 +114,31 @@ bool DomainFieldEquals(const DomainEntry& entry, const std::string& field,
   return false;
 }
 
+absl::Status NotManaged(const std::string& name) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("domain \"", name, "\" is not managed by xeniad (it was created beside it); ",
+                   "take it under management first with `xenia adopt ", name, "`"));
+}
+
+// Whether an unmanaged domain passes a ListDomains filter.
+bool UnmanagedFieldEquals(const xenia::v1::Domain& d, const std::string& field,
+                          const std::string& wanted) {
+  if (field == "power_state") {
+    return absl::EqualsIgnoreCase(xenia::v1::PowerState_Name(d.status().power_state()), wanted);
+  }
+  if (field == "name") return GlobMatch(wanted, d.spec().name());
+  if (field == "type")
+    return absl::EqualsIgnoreCase(xenia::v1::DomainType_Name(d.spec().type()), wanted);
+  if (field == "managed") return wanted == "false";
+  return false;
+}
+
 }  // namespace
 
 DomainServiceImpl::DomainServiceImpl(const CallGate& gate, OperationEngine& engine,
-                                     const DomainRegistry& registry, const ResourceNames& names)
-    : gate_(gate), engine_(engine), registry_(registry), names_(names) {}
+                                     const DomainRegistry& registry,
+                                     const UnmanagedDomains& unmanaged, const ResourceNames& names)
+    : gate_(gate), engine_(engine), registry_(registry), unmanaged_(unmanaged), names_(names) {}
 
 grpc::ServerUnaryReactor* DomainServiceImpl::SubmitVerb(
     grpc::CallbackServerContext* ctx, const char* method, const google::protobuf::Message& request,
@@ -131,6 +151,9 @@ grpc::ServerUnaryReactor* DomainServiceImpl::SubmitVerb(
   if (absl::Status s = CheckRequestId(request_id); !s.ok()) return Fail(reactor, s);
   absl::StatusOr<std::string> domain = ParseDomainName(names_, name);
   if (!domain.ok()) return Fail(reactor, domain.status());
+  if (!registry_.ContainsName(*domain) && unmanaged_.Get(*domain).has_value()) {
+    return Fail(reactor, NotManaged(*domain));
+  }
   absl::StatusOr<std::unique_ptr<OperationTask>> task = make_task();
   if (!task.ok()) return Fail(reactor, task.status());
 
@@ -198,10 +221,19 @@ grpc::ServerUnaryReactor* DomainServiceImpl::GetDomain(grpc::CallbackServerConte
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   absl::StatusOr<Caller> caller = gate_.Admit(*ctx, FullMethod("GetDomain"));
   if (!caller.ok()) return Fail(reactor, caller.status());
-  absl::StatusOr<std::string> name = ParseDomainName(names_, request->name());
+  // Unmanaged domains may carry names xeniad would not give (Domain-0), so
+  // the name is only checked once nothing answers to it.
+  absl::StatusOr<std::string> name = names_.ParseDomain("name", request->name());
   if (!name.ok()) return Fail(reactor, name.status());
   std::optional<DomainEntry> entry = registry_.GetByName(*name);
   if (!entry.has_value()) {
+    if (std::optional<hv::DomainFacts> stranger = unmanaged_.Get(*name); stranger.has_value()) {
+      *response = UnmanagedDomainProto(*stranger, unmanaged_.observed(), names_);
+      reactor->Finish(grpc::Status::OK);
+      return reactor;
+    }
+    absl::StatusOr<std::string> valid = ParseDomainName(names_, request->name());
+    if (!valid.ok()) return Fail(reactor, valid.status());
     return Fail(reactor, absl::NotFoundError(absl::StrCat("domain \"", *name, "\" not found")));
   }
   *response = ToDomainProto(*entry, names_);
@@ -228,7 +260,6 @@ grpc::ServerUnaryReactor* DomainServiceImpl::ListDomains(
   absl::StatusOr<std::string> after = DecodePageToken(request->page_token(), scope);
   if (!after.ok()) return Fail(reactor, after.status());
 
-  response->mutable_domains()->Reserve(*page_size);
   std::function<bool(const DomainEntry&)> match;
   if (!filter->empty()) {
     match = [&](const DomainEntry& e) {
@@ -237,14 +268,85 @@ grpc::ServerUnaryReactor* DomainServiceImpl::ListDomains(
       });
     };
   }
-  DomainRegistry::PageInfo page = registry_.VisitPage(
-      *after, *page_size, match,
-      [&](const DomainEntry& e) { *response->add_domains() = ToDomainProto(e, names_); });
-  response->set_total_size(page.total);
-  if (page.more && !page.last_name.empty()) {
-    response->set_next_page_token(EncodePageToken(scope, page.last_name));
+  // Managed domains from the registry and unmanaged ones as last seen, merged
+  // in name order (a name can appear twice: a halted definition and a guest
+  // of that name started with xl).
+  google::protobuf::RepeatedPtrField<xenia::v1::Domain> managed;
+  managed.Reserve(*page_size);
+  DomainRegistry::PageInfo page =
+      registry_.VisitPage(*after, *page_size, match,
+                          [&](const DomainEntry& e) { *managed.Add() = ToDomainProto(e, names_); });
+  std::vector<xenia::v1::Domain> strangers;
+  absl::Time observed = unmanaged_.observed();
+  for (const hv::DomainFacts& facts : unmanaged_.After(*after)) {
+    if (registry_.GetByUuid(facts.uuid).has_value()) continue;  // adopted meanwhile
+    xenia::v1::Domain d = UnmanagedDomainProto(facts, observed, names_);
+    bool keep = filter->Matches([&](const std::string& field, const std::string& wanted) {
+      return UnmanagedFieldEquals(d, field, wanted);
+    });
+    if (keep) strangers.push_back(std::move(d));
+  }
+  int total = page.total + static_cast<int>(strangers.size());
+  auto m = managed.begin();
+  auto u = strangers.begin();
+  while (response->domains_size() < *page_size && (m != managed.end() || u != strangers.end())) {
+    bool take_managed =
+        u == strangers.end() || (m != managed.end() && m->spec().name() <= u->spec().name());
+    *response->add_domains() = take_managed ? std::move(*m++) : std::move(*u++);
+  }
+  bool more = page.more || m != managed.end() || u != strangers.end();
+  // Unmanaged domains before the page count towards the total too.
+  if (!after->empty()) {
+    for (const hv::DomainFacts& facts : unmanaged_.After("")) {
+      if (facts.name > *after) break;
+      if (registry_.GetByUuid(facts.uuid).has_value()) continue;
+      xenia::v1::Domain d = UnmanagedDomainProto(facts, observed, names_);
+      if (filter->Matches([&](const std::string& field, const std::string& wanted) {
+            return UnmanagedFieldEquals(d, field, wanted);
+          })) {
+        ++total;
+      }
+    }
+  }
+  response->set_total_size(total);
+  if (more && response->domains_size() > 0) {
+    response->set_next_page_token(
+        EncodePageToken(scope, response->domains(response->domains_size() - 1).spec().name()));
   }
   reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* DomainServiceImpl::AdoptDomain(
+    grpc::CallbackServerContext* ctx, const xenia::v1::AdoptDomainRequest* request,
+    Operation* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  absl::StatusOr<Caller> caller = gate_.Admit(*ctx, FullMethod("AdoptDomain"));
+  if (!caller.ok()) return Fail(reactor, caller.status());
+  if (absl::Status s = CheckNoUnknownFields(*request); !s.ok()) return Fail(reactor, s);
+  if (absl::Status s = CheckRequestId(request->request_id()); !s.ok()) return Fail(reactor, s);
+  absl::StatusOr<std::string> name = names_.ParseDomain("name", request->name());
+  if (!name.ok()) return Fail(reactor, name.status());
+  std::optional<hv::DomainFacts> stranger = unmanaged_.Get(*name);
+  OperationRequest op;
+  op.method = "AdoptDomain";
+  op.target = names_.Domain(*name);
+  op.request_id = request->request_id();
+  op.request = RequestFingerprint(*request);
+  op.principal = caller->principal;
+  if (stranger.has_value() && !registry_.ContainsName(*name)) {
+    if (stranger->domid == 0) {
+      return Fail(reactor, absl::FailedPreconditionError(
+                               "Domain-0 is the control domain; it cannot be adopted"));
+    }
+    op.domain_uuid = stranger->uuid;
+  } else {
+    // Already managed (the task refuses it, after the engine has answered a
+    // repeat of the request_id), or unknown (NOT_FOUND).
+    op.domain_name = *name;
+  }
+  op.task = MakeAdoptDomainTask(*name);
+  engine_.Submit(std::move(op), Reply(reactor, response));
   return reactor;
 }
 

@@ -1,6 +1,7 @@
 // DomainService: the gRPC face of domain definitions and lifecycle verbs.
-// Reads are served from the registry; every change becomes an operation in
-// the engine. Methods not built yet answer UNIMPLEMENTED (the server's
+// Reads are served from the registry (and, for domains xeniad does not
+// manage, from what the facts poller last saw); every change becomes an
+// operation in the engine. Methods not built yet answer UNIMPLEMENTED (the server's
 // interceptor says so in words).
 //
 // Thread-safe: gRPC calls the handlers on its own threads; they never call
@@ -12,6 +13,7 @@
 
 #include "daemon/api/call_gate.h"
 #include "daemon/domain/domain_registry.h"
+#include "daemon/domain/unmanaged_domains.h"
 #include "daemon/operations/operation_engine.h"
 #include "daemon/resource_names.h"
 #include "xenia/v1/domain_service.grpc.pb.h"
@@ -22,7 +24,7 @@ class DomainServiceImpl final : public xenia::v1::DomainService::CallbackService
  public:
   // Everything is borrowed and must outlive the service.
   DomainServiceImpl(const CallGate& gate, OperationEngine& engine, const DomainRegistry& registry,
-                    const ResourceNames& names);
+                    const UnmanagedDomains& unmanaged, const ResourceNames& names);
 
   grpc::ServerUnaryReactor* CreateDomain(grpc::CallbackServerContext* ctx,
                                          const xenia::v1::CreateDomainRequest* request,
@@ -54,6 +56,9 @@ class DomainServiceImpl final : public xenia::v1::DomainService::CallbackService
   grpc::ServerUnaryReactor* UnpauseDomain(grpc::CallbackServerContext* ctx,
                                           const xenia::v1::UnpauseDomainRequest* request,
                                           xenia::v1::Operation* response) override;
+  grpc::ServerUnaryReactor* AdoptDomain(grpc::CallbackServerContext* ctx,
+                                        const xenia::v1::AdoptDomainRequest* request,
+                                        xenia::v1::Operation* response) override;
 
  private:
   using TaskFactory = std::function<absl::StatusOr<std::unique_ptr<OperationTask>>()>;
@@ -68,6 +73,7 @@ class DomainServiceImpl final : public xenia::v1::DomainService::CallbackService
   const CallGate& gate_;
   OperationEngine& engine_;
   const DomainRegistry& registry_;
+  const UnmanagedDomains& unmanaged_;
   const ResourceNames& names_;
 };
 

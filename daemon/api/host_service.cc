@@ -7,11 +7,12 @@
 namespace xenia {
 
 HostServiceImpl::HostServiceImpl(const CallGate& gate, hv::Hypervisor& hypervisor,
-                                 const DomainRegistry& registry, const ResourceNames& names,
-                                 HostIdentity identity)
+                                 const DomainRegistry& registry, const UnmanagedDomains& unmanaged,
+                                 const ResourceNames& names, HostIdentity identity)
     : gate_(gate),
       hypervisor_(hypervisor),
       registry_(registry),
+      unmanaged_(unmanaged),
       names_(names),
       identity_(std::move(identity)) {}
 
@@ -46,6 +47,7 @@ grpc::ServerUnaryReactor* HostServiceImpl::GetHost(grpc::CallbackServerContext* 
   DomainRegistry::Counts counts = registry_.Count();
   response->set_defined_domains(counts.defined);
   response->set_running_domains(counts.active);
+  response->set_unmanaged_domains(static_cast<int32_t>(unmanaged_.guests()));
   *response->mutable_start_time() = ToProto(identity_.start_time);
   reactor->Finish(grpc::Status::OK);
   return reactor;

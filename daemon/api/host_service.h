@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "daemon/api/call_gate.h"
 #include "daemon/domain/domain_registry.h"
+#include "daemon/domain/unmanaged_domains.h"
 #include "daemon/hypervisor/hypervisor.h"
 #include "daemon/resource_names.h"
 #include "xenia/v1/host.grpc.pb.h"
@@ -28,7 +29,8 @@ class HostServiceImpl final : public xenia::v1::HostService::CallbackService {
  public:
   // Everything is borrowed and must outlive the service.
   HostServiceImpl(const CallGate& gate, hv::Hypervisor& hypervisor, const DomainRegistry& registry,
-                  const ResourceNames& names, HostIdentity identity);
+                  const UnmanagedDomains& unmanaged, const ResourceNames& names,
+                  HostIdentity identity);
 
   grpc::ServerUnaryReactor* GetHost(grpc::CallbackServerContext* ctx,
                                     const xenia::v1::GetHostRequest* request,
@@ -38,6 +40,7 @@ class HostServiceImpl final : public xenia::v1::HostService::CallbackService {
   const CallGate& gate_;
   hv::Hypervisor& hypervisor_;
   const DomainRegistry& registry_;
+  const UnmanagedDomains& unmanaged_;
   const ResourceNames& names_;
   const HostIdentity identity_;
 };

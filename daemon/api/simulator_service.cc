@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/api/status_mapping.h"
+#include "daemon/domain/spec_validation.h"
 #include "daemon/operations/domain_lifecycle.h"
 #include "daemon/proto_time.h"
 
@@ -9,8 +10,38 @@ namespace xenia {
 
 SimulatorServiceImpl::SimulatorServiceImpl(const CallGate& gate, hv::SimHypervisor* sim,
                                            const DomainRegistry& registry,
-                                           const ResourceNames& names)
-    : gate_(gate), sim_(sim), registry_(registry), names_(names) {}
+                                           UnmanagedDomains& unmanaged, const ResourceNames& names)
+    : gate_(gate), sim_(sim), registry_(registry), unmanaged_(unmanaged), names_(names) {}
+
+grpc::ServerUnaryReactor* SimulatorServiceImpl::CreateUnmanagedDomain(
+    grpc::CallbackServerContext* ctx, const xenia::v1::CreateUnmanagedDomainRequest* request,
+    xenia::v1::CreateUnmanagedDomainResponse* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  auto fail = [reactor](const absl::Status& s) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  };
+  absl::StatusOr<Caller> caller =
+      gate_.Admit(*ctx, "/xenia.v1.SimulatorService/CreateUnmanagedDomain");
+  if (!caller.ok()) return fail(caller.status());
+  if (sim_ == nullptr) {
+    return fail(absl::FailedPreconditionError(
+        "xeniad is not running on the simulated hypervisor; on Xen, use xl create"));
+  }
+  if (absl::Status s = CheckNoUnknownFields(*request); !s.ok()) return fail(s);
+  if (absl::Status s = CheckRequestId(request->request_id()); !s.ok()) return fail(s);
+  xenia::v1::DomainSpec spec = request->spec();
+  if (absl::Status s = ValidateAndDefaultSpec(&spec); !s.ok()) return fail(s);
+  hv::CreateDomainRequest create;
+  create.spec = &spec;
+  // As xl would: straight to the hypervisor, nothing recorded by xeniad.
+  absl::StatusOr<hv::DomainFacts> facts = sim_->CreateDomain(hv::OpContext{}, create);
+  if (!facts.ok()) return fail(facts.status());
+  response->set_domid(static_cast<int32_t>(facts->domid));
+  unmanaged_.Put(*std::move(facts));
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
 
 grpc::ServerUnaryReactor* SimulatorServiceImpl::SetGuestBehavior(
     grpc::CallbackServerContext* ctx, const xenia::v1::SetGuestBehaviorRequest* request,

@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "daemon/api/call_gate.h"
 #include "daemon/domain/domain_registry.h"
+#include "daemon/domain/unmanaged_domains.h"
 #include "daemon/hypervisor/sim/sim_hypervisor.h"
 #include "daemon/resource_names.h"
 #include "xenia/v1/simulator.grpc.pb.h"
@@ -25,16 +26,20 @@ class SimulatorServiceImpl final : public xenia::v1::SimulatorService::CallbackS
  public:
   // `sim` is null when another backend runs. Everything is borrowed.
   SimulatorServiceImpl(const CallGate& gate, hv::SimHypervisor* sim, const DomainRegistry& registry,
-                       const ResourceNames& names);
+                       UnmanagedDomains& unmanaged, const ResourceNames& names);
 
   grpc::ServerUnaryReactor* SetGuestBehavior(
       grpc::CallbackServerContext* ctx, const xenia::v1::SetGuestBehaviorRequest* request,
       xenia::v1::SetGuestBehaviorResponse* response) override;
+  grpc::ServerUnaryReactor* CreateUnmanagedDomain(
+      grpc::CallbackServerContext* ctx, const xenia::v1::CreateUnmanagedDomainRequest* request,
+      xenia::v1::CreateUnmanagedDomainResponse* response) override;
 
  private:
   const CallGate& gate_;
   hv::SimHypervisor* sim_;
   const DomainRegistry& registry_;
+  UnmanagedDomains& unmanaged_;
   const ResourceNames& names_;
 
   // Answers to requests that carried a request_id, so that a retry does not

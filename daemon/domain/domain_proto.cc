@@ -17,6 +17,35 @@ xenia::v1::Domain ToDomainProto(const DomainEntry& entry, const ResourceNames& n
   return domain;
 }
 
+void ApplyFacts(const hv::DomainFacts& facts, absl::Time now, xenia::v1::DomainStatus* status) {
+  status->set_domid(static_cast<int32_t>(facts.domid));
+  status->set_current_memory_mib(facts.current_memory_kib / 1024);
+  status->set_max_memory_mib(facts.max_memory_kib / 1024);
+  status->set_online_vcpus(facts.online_vcpus);
+  *status->mutable_cpu_time() = ToProto(absl::Nanoseconds(facts.cpu_time_ns));
+  *status->mutable_observe_time() = ToProto(now);
+}
+
+xenia::v1::DomainStatus::ShutdownReason ToApiReason(hv::ShutdownReason reason) {
+  switch (reason) {
+    case hv::ShutdownReason::kPoweroff:
+      return xenia::v1::DomainStatus::POWEROFF;
+    case hv::ShutdownReason::kReboot:
+      return xenia::v1::DomainStatus::REBOOT;
+    case hv::ShutdownReason::kSuspend:
+      return xenia::v1::DomainStatus::SUSPEND;
+    case hv::ShutdownReason::kCrash:
+      return xenia::v1::DomainStatus::CRASH;
+    case hv::ShutdownReason::kWatchdog:
+      return xenia::v1::DomainStatus::WATCHDOG;
+    case hv::ShutdownReason::kSoftReset:
+      return xenia::v1::DomainStatus::SOFT_RESET;
+    case hv::ShutdownReason::kNone:
+      break;
+  }
+  return xenia::v1::DomainStatus::SHUTDOWN_REASON_UNSPECIFIED;
+}
+
 const char* PowerStateName(xenia::v1::PowerState state) {
   switch (state) {
     case xenia::v1::SHUTOFF:

@@ -13,15 +13,6 @@ hv::DomainRef RefOf(const DomainEntry& entry) {
   return hv::DomainRef{static_cast<uint32_t>(entry.status.domid()), entry.uuid()};
 }
 
-void ApplyFacts(const hv::DomainFacts& facts, absl::Time now, DomainStatus* status) {
-  status->set_domid(static_cast<int32_t>(facts.domid));
-  status->set_current_memory_mib(facts.current_memory_kib / 1024);
-  status->set_max_memory_mib(facts.max_memory_kib / 1024);
-  status->set_online_vcpus(facts.online_vcpus);
-  *status->mutable_cpu_time() = ToProto(absl::Nanoseconds(facts.cpu_time_ns));
-  *status->mutable_observe_time() = ToProto(now);
-}
-
 absl::Status RequireState(const DomainEntry& entry, std::initializer_list<PowerState> allowed,
                           absl::string_view must_be, absl::string_view to_verb) {
   for (PowerState state : allowed) {
@@ -78,26 +69,6 @@ absl::Status DestroyInHypervisor(TaskContext& ctx, const DomainEntry& entry,
     status.set_message(std::string(message));
   });
   return updated.status();
-}
-
-DomainStatus::ShutdownReason ToApiReason(hv::ShutdownReason reason) {
-  switch (reason) {
-    case hv::ShutdownReason::kPoweroff:
-      return DomainStatus::POWEROFF;
-    case hv::ShutdownReason::kReboot:
-      return DomainStatus::REBOOT;
-    case hv::ShutdownReason::kSuspend:
-      return DomainStatus::SUSPEND;
-    case hv::ShutdownReason::kCrash:
-      return DomainStatus::CRASH;
-    case hv::ShutdownReason::kWatchdog:
-      return DomainStatus::WATCHDOG;
-    case hv::ShutdownReason::kSoftReset:
-      return DomainStatus::SOFT_RESET;
-    case hv::ShutdownReason::kNone:
-      break;
-  }
-  return DomainStatus::SHUTDOWN_REASON_UNSPECIFIED;
 }
 
 }  // namespace xenia

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "daemon/domain/domain_proto.h"
 #include "daemon/domain/domain_registry.h"
 #include "daemon/hypervisor/hypervisor.h"
 #include "daemon/operations/operation_task.h"
@@ -18,9 +19,6 @@
 namespace xenia {
 
 hv::DomainRef RefOf(const DomainEntry& entry);
-
-// Copies the live facts (domid, memory, vCPUs, CPU time) into `status`.
-void ApplyFacts(const hv::DomainFacts& facts, absl::Time now, xenia::v1::DomainStatus* status);
 
 // FAILED_PRECONDITION unless the domain is in one of `allowed`, e.g.
 // `domain "web1" is running; it must be shut off to be started`.
@@ -40,7 +38,5 @@ absl::Status StartInHypervisor(TaskContext& ctx, const DomainEntry& entry, bool 
 absl::Status DestroyInHypervisor(TaskContext& ctx, const DomainEntry& entry,
                                  xenia::v1::DomainStatus::ShutdownReason reason,
                                  absl::string_view message);
-
-xenia::v1::DomainStatus::ShutdownReason ToApiReason(hv::ShutdownReason reason);
 
 }  // namespace xenia

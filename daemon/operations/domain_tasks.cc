@@ -1,6 +1,7 @@
 #include "daemon/operations/domain_tasks.h"
 
 #include "absl/strings/str_cat.h"
+#include "daemon/domain/spec_validation.h"
 #include "daemon/operations/domain_lifecycle.h"
 #include "daemon/proto_time.h"
 
@@ -305,7 +306,85 @@ class ShutdownDomainTask final : public OperationTask {
   absl::Time deadline_;
 };
 
+class AdoptDomainTask final : public OperationTask {
+ public:
+  explicit AdoptDomainTask(std::string name) : name_(std::move(name)) {}
+
+  absl::Status Admit(TaskContext& ctx, bool) override {
+    if (ctx.domain().has_value()) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("domain \"", name_, "\" is already managed by xeniad"));
+    }
+    return absl::OkStatus();
+  }
+
+  StepResult Step(TaskContext& ctx) override {
+    ctx.ReturnDomain();
+    // The queue is the domain's uuid; its domid is whatever the hypervisor
+    // now has under that uuid.
+    absl::StatusOr<std::vector<hv::DomainFacts>> live =
+        ctx.hypervisor().ListDomains(ctx.hv_context());
+    if (!live.ok()) return StepResult::Failed(live.status());
+    const hv::DomainFacts* facts = nullptr;
+    for (const hv::DomainFacts& f : *live) {
+      if (f.uuid == ctx.domain_uuid()) facts = &f;
+    }
+    if (facts == nullptr) {
+      return StepResult::Failed(absl::NotFoundError(
+          absl::StrCat("domain \"", name_, "\" is no longer in the hypervisor")));
+    }
+    hv::DomainRef ref{facts->domid, facts->uuid};
+    absl::StatusOr<xenia::v1::DomainSpec> spec =
+        ctx.hypervisor().RetrieveDomainSpec(ctx.hv_context(), ref);
+    if (!spec.ok()) return StepResult::Failed(spec.status());
+    if (absl::Status s = ValidateAndDefaultSpec(&*spec); !s.ok()) {
+      return StepResult::Failed(absl::InvalidArgumentError(absl::StrCat(
+          "domain \"", name_, "\" cannot be adopted as it is defined: ", s.message())));
+    }
+    absl::Time now = ctx.Now();
+    DomainEntry entry;
+    entry.spec = *std::move(spec);
+    entry.create_time = now;
+    entry.update_time = now;
+    xenia::v1::DomainStatus& status = entry.status;
+    switch (facts->state) {
+      case hv::RunState::kPaused:
+        status.set_power_state(xenia::v1::PAUSED);
+        break;
+      case hv::RunState::kRunning:
+        status.set_power_state(xenia::v1::RUNNING);
+        break;
+      default:
+        // Going down: the reconciliation that follows applies its policy.
+        status.set_power_state(xenia::v1::SHUTTING_DOWN);
+        ctx.RequestReconcile();
+    }
+    ApplyFacts(*facts, now, &status);
+    *status.mutable_start_time() = ToProto(now);
+    *status.mutable_state_change_time() = ToProto(now);
+    status.set_message("adopted: created beside xeniad and taken under management");
+    xenia::v1::PowerState adopted_state = status.power_state();
+    if (absl::Status s = ctx.InsertDomain(std::move(entry)); !s.ok()) {
+      return StepResult::Failed(s);
+    }
+    xenia::v1::Event adopted;
+    adopted.set_type(xenia::v1::Event::DOMAIN_ADOPTED);
+    adopted.set_resource(ctx.names().Domain(name_));
+    adopted.set_new_power_state(adopted_state);
+    adopted.set_message(absl::StrCat("domain ", name_, " (domid ", facts->domid, ") adopted"));
+    ctx.AddEvent(std::move(adopted));
+    return StepResult::Done();
+  }
+
+ private:
+  std::string name_;
+};
+
 }  // namespace
+
+std::unique_ptr<OperationTask> MakeAdoptDomainTask(std::string name) {
+  return std::make_unique<AdoptDomainTask>(std::move(name));
+}
 
 std::unique_ptr<OperationTask> MakeCreateDomainTask(xenia::v1::DomainSpec spec, bool start) {
   return std::make_unique<CreateDomainTask>(std::move(spec), start);

@@ -20,6 +20,11 @@ std::unique_ptr<OperationTask> MakePauseDomainTask();
 std::unique_ptr<OperationTask> MakeUnpauseDomainTask();
 std::unique_ptr<OperationTask> MakeDeleteDomainTask(std::string etag);
 
+// Takes a domain made beside xeniad (e.g. with xl) under management: its
+// definition is read back from the hypervisor, completed with the defaults a
+// new spec gets, and recorded with the domain's live state.
+std::unique_ptr<OperationTask> MakeAdoptDomainTask(std::string name);
+
 // Asks the guest to power off (or, with `reboot`, to reboot: the domain is
 // then re-created from its spec) and waits up to `timeout`; with `force` the
 // domain is destroyed (and, for a reboot, re-created) if the guest has not

@@ -231,7 +231,8 @@ bool DaemonFixture::WaitUntil(const std::function<bool()>& condition, absl::Dura
 }
 
 std::vector<xenia::v1::Domain> DaemonFixture::ListAllDomains(const std::string& filter,
-                                                             int page_size) {
+                                                             int page_size,
+                                                             bool include_unmanaged) {
   std::vector<xenia::v1::Domain> out;
   xenia::v1::ListDomainsRequest req;
   req.set_filter(filter);
@@ -241,7 +242,9 @@ std::vector<xenia::v1::Domain> DaemonFixture::ListAllDomains(const std::string& 
     grpc::Status s = daemon_->domains().ListDomains(Context().get(), req, &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
     if (!s.ok()) break;
-    out.insert(out.end(), resp.domains().begin(), resp.domains().end());
+    for (const xenia::v1::Domain& d : resp.domains()) {
+      if (include_unmanaged || d.status().managed()) out.push_back(d);
+    }
     if (resp.next_page_token().empty()) break;
     req.set_page_token(resp.next_page_token());
   }

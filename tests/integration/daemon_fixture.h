@@ -69,8 +69,11 @@ class DaemonFixture : public ::testing::Test {
   // Polls `condition` every 10ms until it holds. False on timeout.
   static bool WaitUntil(const std::function<bool()>& condition,
                         absl::Duration timeout = absl::Seconds(30));
-  // Every domain (every page) matching `filter`, in the order listed.
-  std::vector<xenia::v1::Domain> ListAllDomains(const std::string& filter = "", int page_size = 0);
+  // Every domain (every page) matching `filter`, in the order listed; the
+  // domains xeniad does not manage (dom0 first of all) are left out unless
+  // asked for.
+  std::vector<xenia::v1::Domain> ListAllDomains(const std::string& filter = "", int page_size = 0,
+                                                bool include_unmanaged = false);
   // Every operation (every page) matching `filter`, in the order listed.
   std::vector<xenia::v1::Operation> ListAllOperations(const std::string& filter = "",
                                                       int page_size = 0);

@@ -57,6 +57,7 @@ class ListingTest : public DaemonFixture {
 TEST_F(ListingTest, PagesHoldEveryDomainOnceInNameOrder) {
   std::vector<std::string> names = DefineMany(25);
   ListDomainsRequest req;
+  req.set_filter("managed = true");
   req.set_page_size(7);
   std::vector<std::string> seen;
   std::vector<int> sizes;
@@ -78,6 +79,7 @@ TEST_F(ListingTest, PagesHoldEveryDomainOnceInNameOrder) {
   // The default page holds them all; an oversized one is clamped, not refused.
   EXPECT_EQ(Names(ListAllDomains("", 0)), names);
   ListDomainsRequest big;
+  big.set_filter("managed = true");
   big.set_page_size(5000);
   ListDomainsResponse all;
   ASSERT_TRUE(List(big, &all).ok());
@@ -88,6 +90,7 @@ TEST_F(ListingTest, PagesHoldEveryDomainOnceInNameOrder) {
 TEST_F(ListingTest, PagingIsStableWhileDomainsAreDeleted) {
   std::vector<std::string> names = DefineMany(10);
   ListDomainsRequest req;
+  req.set_filter("managed = true");
   req.set_page_size(3);
   ListDomainsResponse first;
   ASSERT_TRUE(List(req, &first).ok());
@@ -113,12 +116,14 @@ TEST_F(ListingTest, PagingIsStableWhileDomainsAreDeleted) {
 
 TEST_F(ListingTest, FiltersOnPowerStateNameAndMore) {
   DefineMixed();
+  // dom0 is listed too (unmanaged, running, PV), as in `xl list`.
   const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
-      {"power_state = RUNNING", {"db1", "web1"}},
-      {"power_state = RUNNING OR power_state = PAUSED", {"cache", "db1", "web1", "web2"}},
+      {"power_state = RUNNING", {"Domain-0", "db1", "web1"}},
+      {"power_state = RUNNING OR power_state = PAUSED",
+       {"Domain-0", "cache", "db1", "web1", "web2"}},
       {"power_state = SHUTOFF", {"db2", "web3"}},
-      {"power_state = running", {"db1", "web1"}},
-      {"power_state != SHUTOFF", {"cache", "db1", "web1", "web2"}},
+      {"power_state = running", {"Domain-0", "db1", "web1"}},
+      {"power_state != SHUTOFF", {"Domain-0", "cache", "db1", "web1", "web2"}},
       {"name = \"web*\"", {"web1", "web2", "web3"}},
       {"name = \"*1\"", {"db1", "web1"}},
       {"name = web2", {"web2"}},
@@ -127,11 +132,11 @@ TEST_F(ListingTest, FiltersOnPowerStateNameAndMore) {
        {"cache", "db1", "web2"}},
       {"power_state = CRASHED", {}},
       {"managed = true", {"cache", "db1", "db2", "web1", "web2", "web3"}},
-      {"managed = false", {}},
+      {"managed = false", {"Domain-0"}},
       {"type = PVH", {"cache", "db1", "db2", "web1", "web2", "web3"}},
   };
   for (const auto& [filter, want] : cases) {
-    EXPECT_EQ(Names(ListAllDomains(filter)), want) << filter;
+    EXPECT_EQ(Names(ListAllDomains(filter, 0, /*include_unmanaged=*/true)), want) << filter;
     ListDomainsRequest req;
     req.set_filter(filter);
     ListDomainsResponse resp;
@@ -213,9 +218,34 @@ TEST_F(ListingTest, BadPagingIsInvalidArgument) {
   EXPECT_TRUE(IsError(List(req, &resp), StatusCode::INVALID_ARGUMENT, {"page_token"}));
 }
 
+TEST_F(ListingTest, Dom0IsListedAsUnmanagedAndLeftAlone) {
+  CreateOrDie("web1", 64, true);
+  ListDomainsResponse resp;
+  ASSERT_TRUE(List(ListDomainsRequest(), &resp).ok());
+  ASSERT_EQ(resp.domains_size(), 2);
+  EXPECT_EQ(resp.total_size(), 2);
+  const xenia::v1::Domain& dom0 = resp.domains(0);
+  EXPECT_EQ(dom0.spec().name(), "Domain-0");
+  EXPECT_FALSE(dom0.status().managed());
+  EXPECT_EQ(dom0.status().domid(), 0);
+  EXPECT_EQ(dom0.status().power_state(), xenia::v1::RUNNING);
+  EXPECT_TRUE(resp.domains(1).status().managed());
+
+  xenia::v1::Domain got;
+  ASSERT_TRUE(Get("Domain-0", &got).ok());
+  EXPECT_FALSE(got.status().managed());
+  Operation op;
+  EXPECT_TRUE(IsError(Pause("Domain-0", &op), StatusCode::INVALID_ARGUMENT, {"dom0"}));
+  xenia::v1::AdoptDomainRequest adopt;
+  adopt.set_name(DomainName("Domain-0"));
+  EXPECT_TRUE(IsError(daemon_->domains().AdoptDomain(Context().get(), adopt, &op),
+                      StatusCode::FAILED_PRECONDITION, {"control domain"}));
+}
+
 TEST_F(ListingTest, ParentMustBeThisHost) {
   DefineMany(2);
   ListDomainsRequest req;
+  req.set_filter("managed = true");
   req.set_parent("hosts/testhost");
   ListDomainsResponse resp;
   ASSERT_TRUE(List(req, &resp).ok());

@@ -54,6 +54,7 @@ TEST_F(TcpListenTest, ReadsWorkOverLoopbackTcp) {
   ASSERT_TRUE(tcp_domains_->GetDomain(Context().get(), get, &d).ok());
   EXPECT_EQ(d.status().power_state(), xenia::v1::RUNNING);
   xenia::v1::ListDomainsRequest list;
+  list.set_filter("managed = true");
   xenia::v1::ListDomainsResponse listed;
   ASSERT_TRUE(tcp_domains_->ListDomains(Context().get(), list, &listed).ok());
   EXPECT_EQ(listed.domains_size(), 1);

@@ -255,6 +255,7 @@ xenia::v1::Domain MakeDomain(const std::string& name, xenia::v1::PowerState stat
   d.mutable_spec()->set_memory_mib(memory_mib);
   d.mutable_spec()->set_vcpus(vcpus);
   d.mutable_status()->set_power_state(state);
+  d.mutable_status()->set_managed(true);
   if (state == xenia::v1::RUNNING || state == xenia::v1::PAUSED) {
     d.mutable_status()->set_domid(domid);
     d.mutable_status()->set_current_memory_mib(memory_mib);

@@ -48,6 +48,18 @@ TEST(RenderDomainTest, ListLikeXl) {
             "batch   -  shutting-down      1024      1      0.0\n");
 }
 
+TEST(RenderDomainTest, UnmanagedDomainsGetANote) {
+  xenia::v1::ListDomainsResponse list;
+  *list.add_domains() = MakeDomain("Domain-0", xenia::v1::RUNNING, 0, 1024, 2, 5);
+  list.mutable_domains(0)->mutable_status()->set_managed(false);
+  *list.add_domains() = MakeDomain("web1", xenia::v1::RUNNING, 3, 512, 2, 1);
+  list.mutable_domains(1)->mutable_status()->set_managed(true);
+  EXPECT_EQ(RenderDomainTable(list),
+            "NAME      ID  STATE    MEM(MiB)  VCPUS  TIME(s)  NOTE\n"
+            "Domain-0   0  running      1024      2      5.0  unmanaged\n"
+            "web1       3  running       512      2      1.0\n");
+}
+
 TEST(RenderDomainTest, EmptyListIsJustTheHeader) {
   EXPECT_EQ(RenderDomainTable({}), "NAME  ID  STATE  MEM(MiB)  VCPUS  TIME(s)\n");
 }
@@ -141,6 +153,7 @@ TEST(JsonYamlTest, JsonIsTheProto3Mapping) {
             " \"status\": {\n"
             "  \"powerState\": \"RUNNING\",\n"
             "  \"domid\": 3,\n"
+            "  \"managed\": true,\n"
             "  \"currentMemoryMib\": 512,\n"
             "  \"onlineVcpus\": 2\n"
             " }\n"
@@ -171,6 +184,7 @@ TEST(JsonYamlTest, YamlKeepsOrderAndStringsStayStrings) {
             "status:\n"
             "  powerState: RUNNING\n"
             "  domid: 3\n"
+            "  managed: true\n"
             "  currentMemoryMib: 512\n"
             "  onlineVcpus: 2\n");
 }

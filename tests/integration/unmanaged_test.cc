@@ -1,0 +1,123 @@
+// Domains made beside xeniad (as `xl create` would on Xen; on the simulator,
+// SimulatorService.CreateUnmanagedDomain) are listed as unmanaged and left
+// alone until adopted.
+#include "tests/integration/daemon_fixture.h"
+
+namespace xenia::testing {
+namespace {
+
+using grpc::StatusCode;
+using xenia::v1::Operation;
+
+class UnmanagedTest : public DaemonFixture {
+ protected:
+  int32_t CreateBeside(const std::string& name, int32_t memory_mib = 128) {
+    xenia::v1::CreateUnmanagedDomainRequest req;
+    req.mutable_spec()->set_name(name);
+    req.mutable_spec()->set_memory_mib(memory_mib);
+    req.mutable_spec()->set_vcpus(2);
+    xenia::v1::CreateUnmanagedDomainResponse resp;
+    grpc::Status s = daemon_->simulator().CreateUnmanagedDomain(Context().get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.domid();
+  }
+  grpc::Status Adopt(const std::string& name, Operation* op, const std::string& request_id = "") {
+    xenia::v1::AdoptDomainRequest req;
+    req.set_name(DomainName(name));
+    req.set_request_id(request_id);
+    return daemon_->domains().AdoptDomain(Context().get(), req, op);
+  }
+};
+
+TEST_F(UnmanagedTest, ListedAsUnmanagedAndLeftAlone) {
+  int32_t domid = CreateBeside("xlguest");
+  ASSERT_GT(domid, 0);
+  xenia::v1::Domain d;
+  ASSERT_TRUE(Get("xlguest", &d).ok());
+  EXPECT_FALSE(d.status().managed());
+  EXPECT_EQ(d.status().domid(), domid);
+  EXPECT_EQ(d.status().power_state(), xenia::v1::RUNNING);
+  EXPECT_EQ(d.spec().memory_mib(), 128);
+  std::vector<xenia::v1::Domain> strangers =
+      ListAllDomains("managed = false", 0, /*include_unmanaged=*/true);
+  ASSERT_EQ(strangers.size(), 2u);  // dom0 and the guest
+  EXPECT_EQ(strangers[1].spec().name(), "xlguest");
+
+  xenia::v1::Host host;
+  ASSERT_TRUE(daemon_->hosts().GetHost(Context().get(), xenia::v1::GetHostRequest(), &host).ok());
+  EXPECT_EQ(host.unmanaged_domains(), 1);
+
+  // Verbs are refused with a pointer to adoption.
+  Operation op;
+  EXPECT_TRUE(IsError(Pause("xlguest", &op), StatusCode::FAILED_PRECONDITION,
+                      {"not managed", "xenia adopt xlguest"}));
+  EXPECT_TRUE(IsError(Destroy("xlguest", &op), StatusCode::FAILED_PRECONDITION, {"not managed"}));
+
+  // Restarts, even a kill -9, leave it as it was: running, unmanaged.
+  KillAndRestartDaemon();
+  ASSERT_TRUE(Get("xlguest", &d).ok());
+  EXPECT_FALSE(d.status().managed());
+  EXPECT_EQ(d.status().domid(), domid);
+  EXPECT_EQ(d.status().power_state(), xenia::v1::RUNNING);
+  EXPECT_TRUE(ListAllDomains().empty());
+}
+
+TEST_F(UnmanagedTest, AdoptionTakesItUnderManagement) {
+  int32_t domid = CreateBeside("xlguest", 256);
+  Operation op;
+  ASSERT_TRUE(Adopt("xlguest", &op, "adopt-1").ok());
+  Operation done = WaitDone(op);
+  ASSERT_TRUE(EndedWith(done, Operation::DONE));
+  EXPECT_EQ(done.method(), "AdoptDomain");
+  const xenia::v1::Domain& adopted = done.domain();
+  EXPECT_TRUE(adopted.status().managed());
+  EXPECT_EQ(adopted.status().domid(), domid);
+  EXPECT_EQ(adopted.status().power_state(), xenia::v1::RUNNING);
+  EXPECT_EQ(adopted.spec().memory_mib(), 256);
+  EXPECT_EQ(adopted.spec().vcpus(), 2);
+  EXPECT_EQ(adopted.spec().on_poweroff(), xenia::v1::DESTROY);
+
+  // A repeat of the request returns the same operation; a new one is refused.
+  Operation again;
+  ASSERT_TRUE(Adopt("xlguest", &again, "adopt-1").ok());
+  EXPECT_EQ(again.name(), op.name());
+  EXPECT_TRUE(IsError(Adopt("xlguest", &again), StatusCode::ALREADY_EXISTS, {"already managed"}));
+
+  // Now xeniad drives it, and remembers it across a restart.
+  ASSERT_TRUE(Pause("xlguest", &op).ok());
+  ASSERT_TRUE(EndedWith(WaitDone(op), Operation::DONE));
+  RestartDaemon();
+  xenia::v1::Domain d = GetOrDie("xlguest");
+  EXPECT_TRUE(d.status().managed());
+  EXPECT_EQ(d.status().domid(), domid);
+  EXPECT_EQ(d.status().power_state(), xenia::v1::PAUSED);
+  ASSERT_TRUE(Destroy("xlguest", &op).ok());
+  ASSERT_TRUE(EndedWith(WaitDone(op), Operation::DONE));
+  EXPECT_EQ(GetOrDie("xlguest").status().power_state(), xenia::v1::SHUTOFF);
+}
+
+TEST_F(UnmanagedTest, AdoptingWhatIsNotThereIsNotFound) {
+  Operation op;
+  EXPECT_TRUE(IsError(Adopt("ghost", &op), StatusCode::NOT_FOUND, {"ghost"}));
+}
+
+TEST_F(UnmanagedTest, TheCliShowsAndAdoptsThem) {
+  CliResult r = RunCli(socket(), {"sim", "create-unmanaged", "side", "--memory", "64M"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = RunCli(socket(), {"list"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("NOTE"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("unmanaged"), std::string::npos) << r.out;
+  r = RunCli(socket(), {"info", "side"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("no"), std::string::npos) << r.out;
+  r = RunCli(socket(), {"pause", "side"});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  r = RunCli(socket(), {"adopt", "side", "--wait"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("side: adopted"), std::string::npos) << r.out;
+  EXPECT_TRUE(GetOrDie("side").status().managed());
+}
+
+}  // namespace
+}  // namespace xenia::testing
