@@ -10,6 +10,8 @@ packages=(
   libyaml-cpp-dev libcli11-dev
   libyajl-dev
   libgtest-dev libgmock-dev
+  # the real-Xen tier (tests/xen/): QEMU, the dom0 image and the guest
+  qemu-system-x86 debootstrap busybox-static e2fsprogs cpio gzip
 )
 
 missing=()

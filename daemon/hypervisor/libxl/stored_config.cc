@@ -1,0 +1,49 @@
+#include "daemon/hypervisor/libxl/stored_config.h"
+
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/hypervisor/libxl/domain_config.h"
+#include "daemon/hypervisor/libxl/libxl_status.h"
+
+namespace xenia::hv {
+namespace {
+
+// libxl's name for the userdata that holds a domain's config.
+constexpr char kConfigUserdata[] = "libxl-json";
+
+}  // namespace
+
+absl::StatusOr<std::optional<std::string>> ReadStoredConfigJson(libxl_ctx* ctx, uint32_t domid) {
+  uint8_t* data = nullptr;
+  int len = 0;
+  const int rc = libxl_userdata_retrieve(ctx, domid, kConfigUserdata, &data, &len);
+  if (rc != 0) {
+    return LibxlStatus(rc,
+                       absl::StrCat("reading the configuration libxl stored for domid ", domid));
+  }
+  std::optional<std::string> json;
+  if (data != nullptr && len > 0) {
+    // libxl stores the terminating NUL too.
+    json.emplace(reinterpret_cast<const char*>(data), static_cast<size_t>(len));
+    while (!json->empty() && json->back() == '\0') json->pop_back();
+  }
+  std::free(data);
+  return json;
+}
+
+absl::StatusOr<std::optional<libxl_domain_type>> ReadStoredDomainType(libxl_ctx* ctx,
+                                                                      uint32_t domid) {
+  absl::StatusOr<std::optional<std::string>> json = ReadStoredConfigJson(ctx, domid);
+  if (!json.ok()) return json.status();
+  if (!json->has_value()) return std::optional<libxl_domain_type>();
+  ScopedDomainConfig cfg;
+  const int rc = libxl_domain_config_from_json(ctx, cfg.get(), (*json)->c_str());
+  if (rc != 0) {
+    return LibxlStatus(rc,
+                       absl::StrCat("parsing the configuration libxl stored for domid ", domid));
+  }
+  return std::optional<libxl_domain_type>((*cfg).c_info.type);
+}
+
+}  // namespace xenia::hv
