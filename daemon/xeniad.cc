@@ -15,6 +15,7 @@
 #include "daemon/backend_choice.h"
 #include "daemon/domain/domain_registry.h"
 #include "daemon/facts_poller.h"
+#include "daemon/hypervisor/libxl/libxl_hypervisor.h"
 #include "daemon/hypervisor/sim/sim_hypervisor.h"
 #include "daemon/operations/journal.h"
 #include "daemon/operations/operation_engine.h"
@@ -145,12 +146,6 @@ absl::StatusOr<std::unique_ptr<Xeniad>> Xeniad::Start(const DaemonConfig& config
   if (!group.ok()) return group.status();
 
   p->backend = ChooseBackend(config.backend);
-  if (p->backend.backend == "libxl") {
-    return absl::UnimplementedError(absl::StrCat(
-        "backend libxl (", p->backend.reason,
-        "): this build of xeniad has no libxl backend yet; start it with --backend sim to use the "
-        "simulated hypervisor"));
-  }
 
   absl::StatusOr<std::unique_ptr<StateDirLock>> lock = StateDirLock::Acquire(config.state_dir);
   if (!lock.ok()) return lock.status();
@@ -174,13 +169,24 @@ absl::StatusOr<std::unique_ptr<Xeniad>> Xeniad::Start(const DaemonConfig& config
   if (!host_id.ok()) return host_id.status();
   p->names = std::make_unique<ResourceNames>(*host_id);
 
-  hv::SimHostConfig sim = config.sim;
-  if (sim.state_file.empty()) sim.state_file = absl::StrCat(config.state_dir, "/sim-host.state");
-  absl::StatusOr<std::unique_ptr<hv::SimHypervisor>> sim_hv =
-      hv::SimHypervisor::Open(sim, clock, logger);
-  if (!sim_hv.ok()) return sim_hv.status();
-  p->sim = sim_hv->get();
-  p->hypervisor = *std::move(sim_hv);
+  if (p->backend.backend == "libxl") {
+    absl::StatusOr<std::unique_ptr<hv::LibxlHypervisor>> libxl_hv =
+        hv::LibxlHypervisor::Open(clock, logger);
+    if (!libxl_hv.ok()) {
+      return absl::Status(
+          libxl_hv.status().code(),
+          absl::StrCat("backend libxl (", p->backend.reason, "): ", libxl_hv.status().message()));
+    }
+    p->hypervisor = *std::move(libxl_hv);
+  } else {
+    hv::SimHostConfig sim = config.sim;
+    if (sim.state_file.empty()) sim.state_file = absl::StrCat(config.state_dir, "/sim-host.state");
+    absl::StatusOr<std::unique_ptr<hv::SimHypervisor>> sim_hv =
+        hv::SimHypervisor::Open(sim, clock, logger);
+    if (!sim_hv.ok()) return sim_hv.status();
+    p->sim = sim_hv->get();
+    p->hypervisor = *std::move(sim_hv);
+  }
 
   absl::StatusOr<RecoveryReport> recovered =
       RecoverAtStart(*p->store, *p->journal, p->registry, *p->hypervisor, *p->names, clock, logger);
