@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The second command of the README (and what CI runs): installs what is
 # missing, builds the plain and the sanitizer (ASan+UBSan) flavours, and runs
-# every unit and integration test in both. Ends with ctest's summary.
+# every unit and integration test in both; the release flavour's ctest also
+# runs the real-Xen tier (tests/xen/: Xen under QEMU, several minutes; skip it
+# with `ctest -LE xen`). Ends with ctest's summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
