@@ -1,6 +1,7 @@
 #include "daemon/hypervisor/libxl/stored_config.h"
 
 #include <cstdlib>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "daemon/hypervisor/libxl/domain_config.h"
@@ -22,14 +23,15 @@ absl::StatusOr<std::optional<std::string>> ReadStoredConfigJson(libxl_ctx* ctx, 
     return LibxlStatus(rc,
                        absl::StrCat("reading the configuration libxl stored for domid ", domid));
   }
-  std::optional<std::string> json;
-  if (data != nullptr && len > 0) {
-    // libxl stores the terminating NUL too.
-    json.emplace(reinterpret_cast<const char*>(data), static_cast<size_t>(len));
-    while (!json->empty() && json->back() == '\0') json->pop_back();
+  if (data == nullptr || len <= 0) {
+    std::free(data);
+    return std::optional<std::string>();
   }
+  // libxl stores the terminating NUL too.
+  std::string json(reinterpret_cast<const char*>(data), static_cast<size_t>(len));
   std::free(data);
-  return json;
+  while (!json.empty() && json.back() == '\0') json.pop_back();
+  return std::optional<std::string>(std::move(json));
 }
 
 absl::StatusOr<std::optional<libxl_domain_type>> ReadStoredDomainType(libxl_ctx* ctx,
