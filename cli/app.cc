@@ -37,6 +37,7 @@ CommandLine::CommandLine() : app_(kDescription, "xenia") {
   AddDomainVerbCommands(app_, options_.domain, registry_);
   AddHostCommand(app_, registry_);
   AddOpsCommands(app_, options_.ops, registry_);
+  AddEventsCommand(app_, options_.events, registry_);
   AddSimCommands(app_, options_.sim, registry_);
 
   CLI::App* version = app_.add_subcommand("version", "Print the version of this command");

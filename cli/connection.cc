@@ -14,7 +14,8 @@ Connection::Connection(absl::string_view socket_path)
       domains_(xenia::v1::DomainService::NewStub(channel_)),
       operations_(xenia::v1::OperationService::NewStub(channel_)),
       hosts_(xenia::v1::HostService::NewStub(channel_)),
-      simulator_(xenia::v1::SimulatorService::NewStub(channel_)) {}
+      simulator_(xenia::v1::SimulatorService::NewStub(channel_)),
+      events_(xenia::v1::EventService::NewStub(channel_)) {}
 
 bool Connection::Connected() const {
   return channel_->GetState(/*try_to_connect=*/false) == GRPC_CHANNEL_READY;

@@ -13,6 +13,7 @@
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "xenia/v1/domain_service.grpc.pb.h"
+#include "xenia/v1/event.grpc.pb.h"
 #include "xenia/v1/host.grpc.pb.h"
 #include "xenia/v1/operation.grpc.pb.h"
 #include "xenia/v1/simulator.grpc.pb.h"
@@ -36,6 +37,7 @@ class Connection {
   xenia::v1::OperationService::StubInterface& operations() { return *operations_; }
   xenia::v1::HostService::StubInterface& hosts() { return *hosts_; }
   xenia::v1::SimulatorService::StubInterface& simulator() { return *simulator_; }
+  xenia::v1::EventService::StubInterface& events() { return *events_; }
 
  private:
   std::string target_;
@@ -45,6 +47,7 @@ class Connection {
   std::unique_ptr<xenia::v1::OperationService::StubInterface> operations_;
   std::unique_ptr<xenia::v1::HostService::StubInterface> hosts_;
   std::unique_ptr<xenia::v1::SimulatorService::StubInterface> simulator_;
+  std::unique_ptr<xenia::v1::EventService::StubInterface> events_;
 };
 
 // Sets `ctx`'s deadline to now + `timeout`.

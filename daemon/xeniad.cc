@@ -8,12 +8,14 @@
 #include "daemon/api/access_service.h"
 #include "daemon/api/call_gate.h"
 #include "daemon/api/domain_service.h"
+#include "daemon/api/event_service.h"
 #include "daemon/api/host_service.h"
 #include "daemon/api/operation_service.h"
 #include "daemon/api/peer_credentials.h"
 #include "daemon/api/simulator_service.h"
 #include "daemon/backend_choice.h"
 #include "daemon/domain/domain_registry.h"
+#include "daemon/events/event_hub.h"
 #include "daemon/facts_poller.h"
 #include "daemon/hypervisor/libxl/libxl_hypervisor.h"
 #include "daemon/hypervisor/sim/sim_hypervisor.h"
@@ -38,12 +40,15 @@ struct Xeniad::Parts {
   // Also runs when Start fails half way: the server goes first, the
   // backend's event thread (which calls into the engine) before the engine.
   ~Parts() {
+    if (events) events->CloseAll(absl::UnavailableError("xeniad is stopping"));
     if (listener) listener->Stop();
     rpc.reset();
     if (poller) poller->Stop();
     if (engine) engine->Stop();
     hypervisor.reset();
     engine.reset();
+    if (journal) journal->SetEventSink(nullptr);
+    events.reset();
   }
 
   DaemonConfig config;
@@ -57,6 +62,7 @@ struct Xeniad::Parts {
   std::unique_ptr<hv::Hypervisor> hypervisor;
   hv::SimHypervisor* sim = nullptr;
   std::unique_ptr<Journal> journal;
+  std::unique_ptr<EventHub> events;
   DomainRegistry registry;
   UnmanagedDomains unmanaged;
   std::unique_ptr<OperationEngine> engine;
@@ -68,8 +74,8 @@ struct Xeniad::Parts {
   std::unique_ptr<OperationServiceImpl> operation_service;
   std::unique_ptr<SimulatorServiceImpl> simulator_service;
   std::unique_ptr<AccessServiceImpl> access_service;
+  std::unique_ptr<EventServiceImpl> event_service;
   // Part of the contract, not built yet: every method answers UNIMPLEMENTED.
-  xenia::v1::EventService::CallbackService event_service;
   xenia::v1::MigrationService::CallbackService migration_service;
   xenia::v1::AgentService::CallbackService agent_service;
   xenia::v1::FleetService::CallbackService fleet_service;
@@ -169,6 +175,16 @@ absl::StatusOr<std::unique_ptr<Xeniad>> Xeniad::Start(const DaemonConfig& config
   if (!host_id.ok()) return host_id.status();
   p->names = std::make_unique<ResourceNames>(*host_id);
 
+  EventHubOptions event_options;
+  event_options.retention = config.event_retention;
+  event_options.host_resource = p->names->Host();
+  absl::StatusOr<std::unique_ptr<EventHub>> events =
+      EventHub::Start(event_options, *p->store, *p->journal, clock, logger);
+  if (!events.ok()) return events.status();
+  p->events = *std::move(events);
+  p->journal->SetEventSink(
+      [hub = p->events.get()](const std::vector<xenia::v1::Event>& batch) { hub->Publish(batch); });
+
   if (p->backend.backend == "libxl") {
     absl::StatusOr<std::unique_ptr<hv::LibxlHypervisor>> libxl_hv =
         hv::LibxlHypervisor::Open(clock, logger);
@@ -223,13 +239,15 @@ absl::StatusOr<std::unique_ptr<Xeniad>> Xeniad::Start(const DaemonConfig& config
   p->simulator_service = std::make_unique<SimulatorServiceImpl>(*p->gate, p->sim, p->registry,
                                                                 p->unmanaged, *p->names);
   p->access_service = std::make_unique<AccessServiceImpl>(*p->gate);
+  p->event_service = std::make_unique<EventServiceImpl>(*p->gate, *p->events, *p->names,
+                                                        config.event_watcher_buffer);
 
   RpcServerOptions rpc_options;
   rpc_options.tcp_address = config.listen;
   absl::StatusOr<std::unique_ptr<RpcServer>> rpc =
       RpcServer::Start(rpc_options,
                        {p->host_service.get(), p->domain_service.get(), p->operation_service.get(),
-                        &p->event_service, &p->migration_service, &p->agent_service,
+                        p->event_service.get(), &p->migration_service, &p->agent_service,
                         p->access_service.get(), &p->fleet_service, p->simulator_service.get()},
                        logger);
   if (!rpc.ok()) return rpc.status();
@@ -260,6 +278,8 @@ void Xeniad::Stop() {
   p.stopped = true;
   p.logger.Info("xeniad stopping");
   p.listener->Stop();
+  // Watchers are told to resume elsewhere, so that no stream holds up the stop.
+  p.events->CloseAll(absl::UnavailableError("xeniad is stopping"));
   p.poller->Stop();
   p.engine->ReleaseWaiters();
   p.rpc->Shutdown(p.clock.Now() + p.config.shutdown_grace);
@@ -267,6 +287,8 @@ void Xeniad::Stop() {
   // The backend's event thread calls into the engine: stop it first.
   p.hypervisor.reset();
   p.engine.reset();
+  p.journal->SetEventSink(nullptr);
+  p.events.reset();
   p.store.reset();
   p.logger.Info("xeniad stopped");
 }

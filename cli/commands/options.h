@@ -5,6 +5,7 @@
 // Thread-compatible: filled and read on the CLI's main thread.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "cli/command_env.h"
@@ -59,6 +60,16 @@ struct OpsOptions {
   std::string request_id;
 };
 
+struct EventsOptions {
+  // -1 (not given): only new events.
+  int64_t since = -1;
+  std::string domain;
+  // Stop after this many events (0: follow until interrupted).
+  int64_t count = 0;
+  // Print the retained events and exit instead of following.
+  bool no_follow = false;
+};
+
 struct SimOptions {
   std::string name;
   bool ignore_shutdown = false;
@@ -81,6 +92,7 @@ struct CommandOptions {
   ListOptions list;
   InfoOptions info;
   OpsOptions ops;
+  EventsOptions events;
   SimOptions sim;
 };
 

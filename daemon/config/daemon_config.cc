@@ -76,6 +76,8 @@ std::map<std::string, Setter> Keys(DaemonConfig& c) {
       {"max_queue_per_domain", Int("max_queue_per_domain", &c.max_queue_per_domain, 1)},
       {"status_refresh_interval", Duration("status_refresh_interval", &c.status_refresh_interval)},
       {"shutdown_grace", Duration("shutdown_grace", &c.shutdown_grace)},
+      {"event_retention", Int("event_retention", &c.event_retention, 1)},
+      {"event_watcher_buffer", Int("event_watcher_buffer", &c.event_watcher_buffer, 1)},
       {"sim.state_file", String(&c.sim.state_file)},
       {"sim.memory", Mib("sim.memory", &c.sim.total_memory_mib)},
       {"sim.cpus", Int("sim.cpus", &c.sim.cpus, 1)},

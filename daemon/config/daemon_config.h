@@ -32,6 +32,11 @@ struct DaemonConfig {
   int32_t max_queue_per_domain = 64;
   // How often live facts (CPU time, memory) are read from the hypervisor.
   absl::Duration status_refresh_interval = absl::Seconds(2);
+  // Events kept for watchers resuming with after_sequence; older ones are
+  // dropped (a watcher asking for them gets OUT_OF_RANGE and re-lists).
+  int32_t event_retention = 100000;
+  // Events a watcher may fall behind before it is cut off.
+  int32_t event_watcher_buffer = 10000;
   // How long calls in flight may take to finish when xeniad stops.
   absl::Duration shutdown_grace = absl::Seconds(5);
   // The simulated hypervisor (backend sim). An empty state_file means

@@ -2,6 +2,7 @@
 
 #include <random>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "daemon/domain/domain_proto.h"
@@ -98,6 +99,11 @@ void OperationEngine::Stop() {
 
 void OperationEngine::JournalSubmit(JournalChange change, store::Durability durability,
                                     std::function<void(absl::Status)> done) {
+  // Every journalled step of an operation (queued, waiting, ended) is an
+  // event, after the domain events of the same change.
+  for (const JournalledOperation& op : change.operations) {
+    change.events.push_back(OperationEvent(op.operation));
+  }
   {
     absl::MutexLock lock(&mu_);
     ++inflight_journal_;
@@ -108,6 +114,25 @@ void OperationEngine::JournalSubmit(JournalChange change, store::Durability dura
                     absl::MutexLock lock(&mu_);
                     --inflight_journal_;
                   });
+}
+
+xenia::v1::Event OperationEngine::OperationEvent(const Operation& op) {
+  xenia::v1::Event event;
+  event.set_type(xenia::v1::Event::OPERATION_CHANGED);
+  event.set_resource(op.target());
+  event.set_operation(op.name());
+  event.set_operation_state(op.state());
+  event.set_progress_percent(op.progress_percent());
+  std::string method = op.method().substr(op.method().rfind('/') + 1);
+  std::string message =
+      absl::StrCat(method, " ", absl::AsciiStrToLower(Operation::State_Name(op.state())));
+  if (op.has_error() && !op.error().message().empty()) {
+    absl::StrAppend(&message, ": ", op.error().message());
+  } else if (!op.progress_message().empty()) {
+    absl::StrAppend(&message, ": ", op.progress_message());
+  }
+  event.set_message(std::move(message));
+  return event;
 }
 
 // ---------------------------------------------------------------- admission

@@ -157,6 +157,8 @@ class OperationEngine final : public hv::DomainEventHandler {
   void ScheduleFrontLocked(const std::string& domain_uuid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MakeReadyLocked(Op* op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ForgetOldLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The OPERATION_CHANGED event of a journalled step of `op`.
+  static xenia::v1::Event OperationEvent(const xenia::v1::Operation& op);
   void JournalSubmit(JournalChange change, store::Durability durability,
                      std::function<void(absl::Status)> done);
   absl::StatusOr<xenia::v1::Operation> LoadFromStore(const std::string& id);

@@ -78,21 +78,14 @@ TEST_F(ApiSurfaceTest, UnbuiltMethodsAreUnimplementedAndSaySo) {
                       StatusCode::UNIMPLEMENTED,
                       {"/xenia.v1.DomainService/SaveDomain", "not implement"}));
 
-  auto events = xenia::v1::EventService::NewStub(daemon_->channel());
-  xenia::v1::ListEventsRequest list;
-  xenia::v1::ListEventsResponse listed;
-  EXPECT_TRUE(IsError(events->ListEvents(Context().get(), list, &listed), StatusCode::UNIMPLEMENTED,
-                      {"/xenia.v1.EventService/ListEvents", "not implement"}));
-
   // A server-streaming one too.
-  xenia::v1::WatchEventsRequest watch;
   auto ctx = Context();
-  auto reader = events->WatchEvents(ctx.get(), watch);
-  xenia::v1::Event event;
-  while (reader->Read(&event)) {
+  auto reader = daemon_->domains().SaveDomainToStream(ctx.get(), save);
+  xenia::v1::ImageChunk chunk;
+  while (reader->Read(&chunk)) {
   }
   EXPECT_TRUE(IsError(reader->Finish(), StatusCode::UNIMPLEMENTED,
-                      {"/xenia.v1.EventService/WatchEvents", "not implement"}));
+                      {"/xenia.v1.DomainService/SaveDomainToStream", "not implement"}));
 
   auto fleet = xenia::v1::FleetService::NewStub(daemon_->channel());
   xenia::v1::ListPeersRequest peers;

@@ -112,6 +112,8 @@ TEST(DaemonConfig, TheExampleFileShowsEveryKeyWithItsDefault) {
   EXPECT_EQ(example->max_queue_per_domain, defaults.max_queue_per_domain);
   EXPECT_EQ(example->status_refresh_interval, defaults.status_refresh_interval);
   EXPECT_EQ(example->shutdown_grace, defaults.shutdown_grace);
+  EXPECT_EQ(example->event_retention, defaults.event_retention);
+  EXPECT_EQ(example->event_watcher_buffer, defaults.event_watcher_buffer);
   EXPECT_EQ(example->sim.state_file, defaults.sim.state_file);
   EXPECT_EQ(example->sim.total_memory_mib, defaults.sim.total_memory_mib);
   EXPECT_EQ(example->sim.cpus, defaults.sim.cpus);
