@@ -10,7 +10,7 @@
 #
 # usage: run-qemu.sh IMAGE_DIR DATA_IMG LOG
 # env:   XENIA_XEN_LIMIT  seconds QEMU may run (default 660)
-#        XENIA_XEN_STALL  seconds of serial silence taken as a hang (default 240)
+#        XENIA_XEN_STALL  seconds of serial silence taken as a hang (default 150)
 # exit:  0 if QEMU exited by itself (dom0 powered off), 1 if it had to be killed
 set -euo pipefail
 export LC_ALL=C
@@ -19,14 +19,18 @@ image="${1:?usage: run-qemu.sh IMAGE_DIR DATA_IMG LOG}"
 data="${2:?usage: run-qemu.sh IMAGE_DIR DATA_IMG LOG}"
 log="${3:?usage: run-qemu.sh IMAGE_DIR DATA_IMG LOG}"
 limit="${XENIA_XEN_LIMIT:-660}"
-stall="${XENIA_XEN_STALL:-240}"
+stall="${XENIA_XEN_STALL:-150}"
 
 # Xen: serial console on COM1; smap=0 because dom0 dies at its first
 # instruction with SMAP on under QEMU-TCG. dom0 gets 1 GiB of the machine's 2.
 xen_args="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all dom0_mem=1024M,max:1024M smap=0"
 # dom0: Debian's initramfs mounts /dev/vda as root, then runs the image's init.
 dom0_args="root=/dev/vda rw console=hvc0 earlyprintk=xen init=/sbin/xen-tier-init"
-qemu=(qemu-system-x86_64 -name xen-tier -accel tcg -machine pc -cpu max -m 2G -smp 2
+# fsgsbase=off: with FSGSBASE, dom0's multi-threaded processes had their
+# thread-local storage mixed up now and then (glibc's "mutex->__owner == 0"
+# assertion, "malloc(): corrupted top size", shells segfaulting or spinning)
+# in about one run in three; without it Linux sets FS/GS bases through Xen.
+qemu=(qemu-system-x86_64 -name xen-tier -accel tcg -machine pc -cpu max,fsgsbase=off -m 2G -smp 2
   -display none -monitor none -serial stdio -no-reboot -nic none
   # snapshot=on: writes go to a throw-away overlay, the cached image stays pristine
   -drive "file=$image/dom0.img,format=raw,if=virtio,cache=unsafe,snapshot=on"
