@@ -43,6 +43,48 @@ grpc::ServerUnaryReactor* SimulatorServiceImpl::CreateUnmanagedDomain(
   return reactor;
 }
 
+grpc::ServerUnaryReactor* SimulatorServiceImpl::ListSimulatedDomains(
+    grpc::CallbackServerContext* ctx, const xenia::v1::ListSimulatedDomainsRequest* request,
+    xenia::v1::ListSimulatedDomainsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  auto fail = [reactor](const absl::Status& s) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  };
+  absl::StatusOr<Caller> caller =
+      gate_.Admit(*ctx, "/xenia.v1.SimulatorService/ListSimulatedDomains");
+  if (!caller.ok()) return fail(caller.status());
+  if (sim_ == nullptr) {
+    return fail(absl::FailedPreconditionError(
+        "xeniad is not running on the simulated hypervisor; on Xen, use xl list"));
+  }
+  if (absl::Status s = CheckNoUnknownFields(*request); !s.ok()) return fail(s);
+  absl::StatusOr<std::vector<hv::DomainFacts>> domains = sim_->ListDomains(hv::OpContext{});
+  if (!domains.ok()) return fail(domains.status());
+  for (const hv::DomainFacts& facts : *domains) {
+    xenia::v1::SimulatedDomain* out = response->add_domains();
+    out->set_domid(static_cast<int32_t>(facts.domid));
+    out->set_uuid(facts.uuid);
+    out->set_name(facts.name);
+    switch (facts.state) {
+      case hv::RunState::kRunning:
+        out->set_power_state(xenia::v1::RUNNING);
+        break;
+      case hv::RunState::kPaused:
+        out->set_power_state(xenia::v1::PAUSED);
+        break;
+      case hv::RunState::kShutdown:
+      case hv::RunState::kDying:
+        out->set_power_state(facts.shutdown_reason == hv::ShutdownReason::kCrash
+                                 ? xenia::v1::CRASHED
+                                 : xenia::v1::SHUTOFF);
+        break;
+    }
+  }
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* SimulatorServiceImpl::SetGuestBehavior(
     grpc::CallbackServerContext* ctx, const xenia::v1::SetGuestBehaviorRequest* request,
     xenia::v1::SetGuestBehaviorResponse* response) {

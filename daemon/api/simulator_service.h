@@ -34,6 +34,9 @@ class SimulatorServiceImpl final : public xenia::v1::SimulatorService::CallbackS
   grpc::ServerUnaryReactor* CreateUnmanagedDomain(
       grpc::CallbackServerContext* ctx, const xenia::v1::CreateUnmanagedDomainRequest* request,
       xenia::v1::CreateUnmanagedDomainResponse* response) override;
+  grpc::ServerUnaryReactor* ListSimulatedDomains(
+      grpc::CallbackServerContext* ctx, const xenia::v1::ListSimulatedDomainsRequest* request,
+      xenia::v1::ListSimulatedDomainsResponse* response) override;
 
  private:
   const CallGate& gate_;
