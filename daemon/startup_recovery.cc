@@ -51,13 +51,22 @@ absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& jour
 
   absl::StatusOr<std::vector<store::OperationRow>> unfinished = store.LoadUnfinishedOperations();
   if (!unfinished.ok()) return unfinished.status();
-  // What xeniad was in the middle of doing to each domain when it stopped.
+  // What xeniad was in the middle of doing to each domain when it stopped:
+  // the oldest unfinished operation on it (operations on a domain run in
+  // arrival order, and the first step of one is journalled only with its
+  // end, so the one at work may still read PENDING).
   absl::flat_hash_map<std::string, std::string> running_method;
+  absl::flat_hash_map<std::string, const store::OperationRow*> front;
   for (const store::OperationRow& row : *unfinished) {
-    if (row.state == store::OperationState::kRunning) {
-      running_method[row.target.substr(row.target.rfind('/') + 1)] = row.method;
+    const std::string domain = row.target.substr(row.target.rfind('/') + 1);
+    const store::OperationRow*& current = front[domain];
+    if (current == nullptr || row.state == store::OperationState::kRunning ||
+        (current->state != store::OperationState::kRunning &&
+         row.create_time_us < current->create_time_us)) {
+      current = &row;
     }
   }
+  for (const auto& [domain, row] : front) running_method[domain] = row->method;
   // Domains whose interrupted operation will be completed by the
   // reconciliation (the guest went down as asked).
   absl::flat_hash_map<std::string, bool> completed_by_reconcile;
@@ -112,7 +121,8 @@ absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& jour
       }
     } else if (status.has_domid() && (running_method[entry.name()] == "ShutdownDomain" ||
                                       running_method[entry.name()] == "DestroyDomain" ||
-                                      running_method[entry.name()] == "RebootDomain")) {
+                                      running_method[entry.name()] == "RebootDomain" ||
+                                      running_method[entry.name()] == "ReconcileDomain")) {
       // xeniad was taking it down when it stopped, and it is down.
       status.set_power_state(xenia::v1::SHUTOFF);
       status.clear_domid();
