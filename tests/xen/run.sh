@@ -72,9 +72,11 @@ say "$(cut -d' ' -f2- "$stage/build-info"); $image_how image $image (${image_sec
 #    (SIGTERM) when this script is stopped, or killed (pdeathsig).
 #    dom0 bounds every command it runs (90 s) and every wait (120 s), each
 #    printing when it gives up, so a serial console silent for
-#    XENIA_XEN_STALL seconds means the emulated machine itself froze
-#    (QEMU-TCG does, rarely): that boot is kept as serial-froze.log and the
-#    machine is booted once more. A step that fails is never retried.
+#    XENIA_XEN_STALL seconds means the emulated machine itself froze. That,
+#    or a process in dom0 crashing (QEMU-TCG corrupts dom0's user space now
+#    and then), gets the machine booted once more; the first boot's log is
+#    kept as serial-first.log and the summary says why. Nothing is retried
+#    twice, and a step that fails on a clean boot is never retried.
 boot() {
   say "booting Xen under QEMU; serial log $out/serial.log"
   qemu_ok=yes
@@ -90,9 +92,17 @@ boot
 if grep -aq '\[host\] no serial output for' "$out/serial.log" &&
   ! grep -aq 'XEN-TIER-RESULT' "$out/serial.log"; then
   froze="the first boot froze at $(grep -a '=== STEP-BEGIN' "$out/serial.log" | tail -1 |
-    sed 's/.*STEP-BEGIN //' | tr -d '\r') (serial-froze.log); booted again"
+    sed 's/.*STEP-BEGIN //' | tr -d '\r') (serial-first.log); booted again"
+elif ! "$here/scan-log.sh" "$out/serial.log" >/dev/null; then
+  # A dom0 process dying of memory corruption before any step could blame
+  # xeniad (QEMU-TCG corrupts dom0's user space in about one boot in six).
+  froze="in the first boot a dom0 process crashed: $(grep -aEm1 \
+    'segfault|Segmentation fault|Aborted|corrupted|Kernel panic|Triple fault|general protection' \
+    "$out/serial.log" | tr -d '\r' | cut -c1-160) (serial-first.log); booted again"
+fi
+if [ -n "$froze" ]; then
   say "$froze"
-  mv "$out/serial.log" "$out/serial-froze.log"
+  mv "$out/serial.log" "$out/serial-first.log"
   boot
 fi
 boot_secs=$((SECONDS - t0))

@@ -12,7 +12,7 @@
 set -euo pipefail
 
 log="${1:?usage: scan-log.sh SERIAL_LOG}"
-signatures='segfault|Segmentation fault|Aborted|Kernel panic|Triple fault|general protection fault'
+signatures='segfault|Segmentation fault|Aborted|corrupted (double-linked list|top size|size vs)|Kernel panic|Triple fault|general protection fault'
 
 pvh_line=$(grep -an -m1 '=== PVH-BEGIN' "$log" | cut -d: -f1 || true)
 pvh_line=${pvh_line:-999999999}
