@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Scans a serial log of the real-Xen tier for signs that something crashed:
 # a process killed by SIGSEGV or SIGABRT in dom0 (the kernel's "segfault at",
-# the shell's "Segmentation fault" and "Aborted"), a kernel panic (dom0 or a
+# the shell's "Segmentation fault" and "Aborted", glibc's heap corruption
+# messages), a kernel panic (dom0 or a
 # guest), a guest's triple fault, a general protection fault.
 #
 # Signatures before the "=== PVH-BEGIN" line fail the scan. Those after it
@@ -12,7 +13,7 @@
 set -euo pipefail
 
 log="${1:?usage: scan-log.sh SERIAL_LOG}"
-signatures='segfault|Segmentation fault|Aborted|corrupted (double-linked list|top size|size vs)|Kernel panic|Triple fault|general protection fault'
+signatures='segfault|Segmentation fault|Aborted|malloc\(\): |free\(\): |double free or corruption|corrupted double-linked list|corrupted size vs|Kernel panic|Triple fault|general protection fault'
 
 pvh_line=$(grep -an -m1 '=== PVH-BEGIN' "$log" | cut -d: -f1 || true)
 pvh_line=${pvh_line:-999999999}
