@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/api/status_mapping.h"
+#include "daemon/domain/domain_proto.h"
 #include "daemon/domain/spec_validation.h"
 #include "daemon/operations/domain_lifecycle.h"
 #include "daemon/proto_time.h"
@@ -66,20 +67,7 @@ grpc::ServerUnaryReactor* SimulatorServiceImpl::ListSimulatedDomains(
     out->set_domid(static_cast<int32_t>(facts.domid));
     out->set_uuid(facts.uuid);
     out->set_name(facts.name);
-    switch (facts.state) {
-      case hv::RunState::kRunning:
-        out->set_power_state(xenia::v1::RUNNING);
-        break;
-      case hv::RunState::kPaused:
-        out->set_power_state(xenia::v1::PAUSED);
-        break;
-      case hv::RunState::kShutdown:
-      case hv::RunState::kDying:
-        out->set_power_state(facts.shutdown_reason == hv::ShutdownReason::kCrash
-                                 ? xenia::v1::CRASHED
-                                 : xenia::v1::SHUTOFF);
-        break;
-    }
+    out->set_power_state(PowerStateOf(facts));
   }
   reactor->Finish(grpc::Status::OK);
   return reactor;

@@ -69,4 +69,19 @@ const char* PowerStateName(xenia::v1::PowerState state) {
   }
 }
 
+xenia::v1::PowerState PowerStateOf(const hv::DomainFacts& facts) {
+  switch (facts.state) {
+    case hv::RunState::kRunning:
+      return xenia::v1::RUNNING;
+    case hv::RunState::kPaused:
+      return xenia::v1::PAUSED;
+    case hv::RunState::kShutdown:
+      return facts.shutdown_reason == hv::ShutdownReason::kCrash ? xenia::v1::CRASHED
+                                                                 : xenia::v1::SHUTTING_DOWN;
+    case hv::RunState::kDying:
+      return xenia::v1::DYING;
+  }
+  return xenia::v1::POWER_STATE_UNSPECIFIED;
+}
+
 }  // namespace xenia

@@ -16,6 +16,9 @@ xenia::v1::Domain ToDomainProto(const DomainEntry& entry, const ResourceNames& n
 void ApplyFacts(const hv::DomainFacts& facts, absl::Time now, xenia::v1::DomainStatus* status);
 
 xenia::v1::DomainStatus::ShutdownReason ToApiReason(hv::ShutdownReason reason);
+// The power state the hypervisor's facts show, with no record to go by:
+// a shut-down guest is SHUTTING_DOWN (awaiting its destroy) or CRASHED.
+xenia::v1::PowerState PowerStateOf(const hv::DomainFacts& facts);
 
 // "running", "shut off", … as people say them.
 const char* PowerStateName(xenia::v1::PowerState state);

@@ -74,22 +74,9 @@ xenia::v1::Domain UnmanagedDomainProto(const hv::DomainFacts& facts, absl::Time 
   spec.set_max_vcpus(facts.max_vcpus);
   xenia::v1::DomainStatus& status = *domain.mutable_status();
   status.set_managed(false);
-  switch (facts.state) {
-    case hv::RunState::kRunning:
-      status.set_power_state(xenia::v1::RUNNING);
-      break;
-    case hv::RunState::kPaused:
-      status.set_power_state(xenia::v1::PAUSED);
-      break;
-    case hv::RunState::kShutdown:
-      status.set_power_state(facts.shutdown_reason == hv::ShutdownReason::kCrash
-                                 ? xenia::v1::CRASHED
-                                 : xenia::v1::SHUTTING_DOWN);
-      status.set_last_shutdown_reason(ToApiReason(facts.shutdown_reason));
-      break;
-    case hv::RunState::kDying:
-      status.set_power_state(xenia::v1::DYING);
-      break;
+  status.set_power_state(PowerStateOf(facts));
+  if (facts.state == hv::RunState::kShutdown) {
+    status.set_last_shutdown_reason(ToApiReason(facts.shutdown_reason));
   }
   ApplyFacts(facts, observed, &status);
   status.set_message(facts.domid == 0 ? "dom0, the control domain"

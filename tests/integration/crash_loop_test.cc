@@ -42,35 +42,26 @@ using CrashLoopTest = WorkloadFixture;
 TEST_F(CrashLoopTest, KilledAtRandomTheDaemonLosesNothing) {
   const int kills = KillsWanted();
   std::mt19937 rng(static_cast<uint32_t>(absl::ToUnixNanos(absl::Now())));
-  std::vector<std::unique_ptr<WorkloadClient>> clients;
-  for (int i = 0; i < kClients; ++i) {
-    clients.push_back(std::make_unique<WorkloadClient>(i, kDomainsPerClient, socket(), rng()));
-  }
-  WorkloadGate gate;
-  std::vector<std::thread> threads;
-  for (auto& client : clients) {
-    threads.emplace_back([&gate, c = client.get()] { c->Run(gate); });
-  }
+  StartClients(kClients, kDomainsPerClient);
   int64_t lost_in_flight = 0;
   int64_t rewaited = 0;
   for (int kill = 0; kill < kills && !HasFailure(); ++kill) {
-    gate.Resume();
+    gate_.Resume();
     // The kill lands at a random moment of the workload.
     absl::SleepFor(absl::Milliseconds(std::uniform_int_distribution<int>(20, 250)(rng)));
     KillAndRestartDaemon();
-    gate.Pause();
-    gate.AwaitIdle(kClients);
-    ReportProblems(clients);
+    gate_.Pause();
+    gate_.AwaitIdle(kClients);
+    ReportProblems();
     CheckIntegrity();
-    CheckOperations(clients);
-    CheckAgreement(clients);
+    CheckOperations();
+    CheckAgreement();
     CheckEvents();
   }
-  gate.Stop();
-  for (std::thread& t : threads) t.join();
+  StopClients();
   int64_t requests = 0;
   int64_t accepted = 0;
-  for (auto& client : clients) {
+  for (auto& client : clients_) {
     requests += client->requests;
     accepted += static_cast<int64_t>(client->accepted.size());
     lost_in_flight += client->resent;

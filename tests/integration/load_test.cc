@@ -32,32 +32,22 @@ absl::Duration LoadTime() {
 using LoadTest = WorkloadFixture;
 
 TEST_F(LoadTest, SixtyFourClientsAtOnceMeetNoUnexpectedError) {
-  std::mt19937 rng(static_cast<uint32_t>(absl::ToUnixNanos(absl::Now())));
-  std::vector<std::unique_ptr<WorkloadClient>> clients;
-  for (int i = 0; i < kClients; ++i) {
-    clients.push_back(std::make_unique<WorkloadClient>(i, kDomainsPerClient, socket(), rng()));
-  }
-  WorkloadGate gate;
-  std::vector<std::thread> threads;
-  for (auto& client : clients) {
-    threads.emplace_back([&gate, c = client.get()] { c->Run(gate); });
-  }
+  StartClients(kClients, kDomainsPerClient);
   const absl::Duration duration = LoadTime();
   const absl::Time start = absl::Now();
   absl::SleepFor(duration);  // the load runs for this long
-  gate.Pause();
+  gate_.Pause();
   // No deadlock: every client finishes its request and reaches the gate.
-  gate.AwaitIdle(kClients);
+  gate_.AwaitIdle(kClients);
   const absl::Duration ran = absl::Now() - start;
-  ReportProblems(clients);
+  ReportProblems();
   CheckIntegrity();
-  CheckOperations(clients);
-  CheckAgreement(clients);
+  CheckOperations();
+  CheckAgreement();
   CheckEvents();
-  gate.Stop();
-  for (std::thread& t : threads) t.join();
+  StopClients();
   int64_t requests = 0;
-  for (auto& client : clients) requests += client->requests;
+  for (auto& client : clients_) requests += client->requests;
   std::cout << "load test: " << kClients << " clients, " << requests << " requests in "
             << absl::FormatDuration(ran) << " ("
             << static_cast<int64_t>(requests / absl::ToDoubleSeconds(ran)) << "/s), " << checks_

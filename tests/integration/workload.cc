@@ -269,6 +269,27 @@ void WorkloadClient::Step() {
   Resync(r.domain);
 }
 
+void WorkloadFixture::TearDown() {
+  StopClients();
+  DaemonFixture::TearDown();
+}
+
+void WorkloadFixture::StartClients(int count, int domains) {
+  std::mt19937 rng(static_cast<uint32_t>(absl::ToUnixNanos(absl::Now())));
+  for (int i = 0; i < count; ++i) {
+    clients_.push_back(std::make_unique<WorkloadClient>(i, domains, socket(), rng()));
+  }
+  for (auto& client : clients_) {
+    threads_.emplace_back([this, c = client.get()] { c->Run(gate_); });
+  }
+}
+
+void WorkloadFixture::StopClients() {
+  gate_.Stop();
+  for (std::thread& t : threads_) t.join();
+  threads_.clear();
+}
+
 void WorkloadFixture::Check(bool ok, const std::string& what) {
   ++checks_;
   EXPECT_TRUE(ok) << what;
@@ -288,8 +309,8 @@ void WorkloadFixture::CheckIntegrity() {
   Check(result == "ok;", absl::StrCat("integrity_check: ", result));
 }
 
-void WorkloadFixture::CheckOperations(std::vector<std::unique_ptr<WorkloadClient>>& clients) {
-  for (auto& client : clients) {
+void WorkloadFixture::CheckOperations() {
+  for (auto& client : clients_) {
     for (const AcceptedRequest& a : client->accepted) {
       Operation op;
       grpc::Status s = GetOperation(a.operation, &op);
@@ -314,7 +335,7 @@ void WorkloadFixture::CheckOperations(std::vector<std::unique_ptr<WorkloadClient
   }
 }
 
-void WorkloadFixture::CheckAgreement(std::vector<std::unique_ptr<WorkloadClient>>& clients) {
+void WorkloadFixture::CheckAgreement() {
   std::map<std::string, xenia::v1::Domain> stored;
   for (xenia::v1::Domain& d : ListAllDomains()) stored[d.spec().name()] = d;
   xenia::v1::ListSimulatedDomainsResponse sim;
@@ -326,7 +347,7 @@ void WorkloadFixture::CheckAgreement(std::vector<std::unique_ptr<WorkloadClient>
     if (d.domid() != 0) hv[d.uuid()] = d;
   }
   size_t expected_running = 0;
-  for (auto& client : clients) {
+  for (auto& client : clients_) {
     for (const auto& [name, state] : client->expected) {
       auto it = stored.find(name);
       if (state == kAbsent) {
@@ -383,8 +404,8 @@ void WorkloadFixture::CheckEvents() {
   Check(contiguous, absl::StrCat("events are not contiguous: ", where));
 }
 
-void WorkloadFixture::ReportProblems(std::vector<std::unique_ptr<WorkloadClient>>& clients) {
-  for (auto& client : clients) {
+void WorkloadFixture::ReportProblems() {
+  for (auto& client : clients_) {
     for (const std::string& p : client->problems) ADD_FAILURE() << "client: " << p;
     client->problems.clear();
   }

@@ -13,6 +13,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -96,21 +97,35 @@ class WorkloadClient {
 // The checks, over the fixture's daemon. Each counts into checks_.
 class WorkloadFixture : public DaemonFixture {
  protected:
+  // Stops the clients if the test did not (an assertion ended it early).
+  void TearDown() override;
+
+  // Starts `count` clients of `domains` domains each, each on its own
+  // thread, running until StopClients.
+  void StartClients(int count, int domains);
+  // Stops the clients (at the gate) and joins their threads.
+  void StopClients();
+
   int64_t checks_ = 0;
+  WorkloadGate gate_;
+  std::vector<std::unique_ptr<WorkloadClient>> clients_;
 
   void Check(bool ok, const std::string& what);
   // SQLite's integrity_check on the daemon's file.
   void CheckIntegrity();
   // Every accepted operation is known and ended well or with a reason; the
   // newest requests of each client, repeated, return the same operations.
-  void CheckOperations(std::vector<std::unique_ptr<WorkloadClient>>& clients);
+  void CheckOperations();
   // The store, the simulated hypervisor and the clients agree on every
   // domain.
-  void CheckAgreement(std::vector<std::unique_ptr<WorkloadClient>>& clients);
+  void CheckAgreement();
   // The retained events have contiguous sequences.
   void CheckEvents();
   // Reports (as test failures) and clears the clients' problems.
-  void ReportProblems(std::vector<std::unique_ptr<WorkloadClient>>& clients);
+  void ReportProblems();
+
+ private:
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace xenia::testing
