@@ -1,6 +1,7 @@
 #include "daemon/facts_poller.h"
 
 #include "absl/container/flat_hash_map.h"
+#include "common/thread_name.h"
 #include "daemon/operations/domain_lifecycle.h"
 
 namespace xenia {
@@ -20,6 +21,7 @@ FactsPoller::~FactsPoller() { Stop(); }
 
 void FactsPoller::Start() {
   thread_ = std::thread([this] {
+    SetThreadName("xeniad-facts");
     absl::MutexLock lock(&mu_);
     while (!stop_) {
       mu_.AwaitWithTimeout(absl::Condition(&stop_), interval_);

@@ -39,6 +39,12 @@ bool ReachedGoal(const std::string& method, const DomainEntry* entry) {
   return false;
 }
 
+// Whether `row` builds a guest in the hypervisor (which keeps it paused until
+// the build is complete).
+bool BuildsAGuest(const std::string& method) {
+  return method == "CreateDomain" || method == "StartDomain" || method == "RebootDomain";
+}
+
 }  // namespace
 
 absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& journal,
@@ -70,6 +76,8 @@ absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& jour
   // Domains whose interrupted operation will be completed by the
   // reconciliation (the guest went down as asked).
   absl::flat_hash_map<std::string, bool> completed_by_reconcile;
+  // Domains whose guest was found half-built, and what became of it.
+  absl::flat_hash_map<std::string, std::string> half_built;
 
   absl::StatusOr<std::vector<store::DomainRow>> rows = store.LoadDomains();
   if (!rows.ok()) return rows.status();
@@ -89,15 +97,51 @@ absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& jour
     if (found != by_uuid.end()) {
       const hv::DomainFacts& facts = *found->second;
       by_uuid.erase(found);
+      const bool rebuilt =
+          !status.has_domid() || static_cast<uint32_t>(status.domid()) != facts.domid;
       ApplyFacts(facts, now, &status);
       ++report.running;
       switch (facts.state) {
         case hv::RunState::kRunning:
           status.set_power_state(xenia::v1::RUNNING);
           break;
-        case hv::RunState::kPaused:
+        case hv::RunState::kPaused: {
           status.set_power_state(xenia::v1::PAUSED);
+          auto at_work = front.find(entry.name());
+          if (at_work == front.end() || !BuildsAGuest(at_work->second->method) || !rebuilt) {
+            break;
+          }
+          // The hypervisor keeps a guest paused until its build is complete,
+          // and xeniad died building it: what is there may be half-built
+          // (its devices missing), even if it was to start paused. Destroy
+          // it, as a failed build would have (it never ran, so nothing is
+          // lost); the operation fails and can simply be retried.
+          std::string label = absl::StrCat("domid ", facts.domid);
+          absl::Status destroyed =
+              hypervisor.DestroyDomain(hv::OpContext{}, hv::DomainRef{facts.domid, facts.uuid});
+          if (destroyed.ok()) {
+            logger.Warn("destroyed a guest that xeniad died building",
+                        {{"domain", entry.name()}, {"domid", facts.domid}});
+            status.set_power_state(xenia::v1::SHUTOFF);
+            status.clear_domid();
+            status.set_current_memory_mib(0);
+            status.set_online_vcpus(0);
+            status.clear_start_time();
+            --report.running;
+            half_built[entry.name()] = absl::StrCat(
+                "xeniad stopped while the hypervisor was building the guest (", label,
+                "); the half-built guest was destroyed and the domain is shut off: start it again");
+          } else {
+            logger.Error("cannot destroy a guest that xeniad died building",
+                         {{"domain", entry.name()}, {"domid", facts.domid}, {"error", destroyed}});
+            half_built[entry.name()] = absl::StrCat(
+                "xeniad stopped while the hypervisor was building the guest (", label,
+                "), which is left paused and half-built because destroying it failed (",
+                destroyed.message(), "): destroy it, then start it again");
+          }
+          status.set_message(half_built[entry.name()]);
           break;
+        }
         case hv::RunState::kShutdown:
         case hv::RunState::kDying: {
           RecoveryReport::Reconcile reconcile{entry.uuid(), std::nullopt};
@@ -188,7 +232,14 @@ absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& jour
     *resource.mutable_end_time() = ToProto(now);
     std::string state = current != nullptr ? PowerStateName(current->status.power_state())
                                            : std::string("no longer defined");
-    if (row.method == ReconcileTask::kMethod) {
+    auto built = half_built.find(domain_name);
+    if (built != half_built.end() && front.at(domain_name)->id == row.id) {
+      resource.set_state(Operation::FAILED);
+      resource.mutable_error()->set_code(static_cast<int>(absl::StatusCode::kAborted));
+      resource.mutable_error()->set_message(built->second);
+      resource.set_progress_message("interrupted by a restart of xeniad");
+      ++report.operations_failed;
+    } else if (row.method == ReconcileTask::kMethod) {
       resource.set_state(Operation::DONE);
       resource.set_progress_percent(100);
       resource.set_progress_message("superseded by the reconciliation at xeniad's start");

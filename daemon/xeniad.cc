@@ -204,16 +204,18 @@ absl::StatusOr<std::unique_ptr<Xeniad>> Xeniad::Start(const DaemonConfig& config
     p->hypervisor = *std::move(sim_hv);
   }
 
+  const absl::Time recovery_began = absl::Now();
   absl::StatusOr<RecoveryReport> recovered =
       RecoverAtStart(*p->store, *p->journal, p->registry, *p->hypervisor, *p->names, clock, logger);
   if (!recovered.ok()) return recovered.status();
+  const absl::Duration recovery_took = absl::Now() - recovery_began;
 
   OperationEngineOptions engine_options;
   engine_options.workers = config.workers;
   engine_options.max_queue_per_domain = config.max_queue_per_domain;
   p->engine = std::make_unique<OperationEngine>(engine_options, *p->journal, *p->store, p->registry,
                                                 *p->hypervisor, *p->names, clock, logger);
-  if (absl::Status s = p->engine->LoadRequestIds(); !s.ok()) return s;
+  if (absl::Status s = p->engine->LoadHistory(); !s.ok()) return s;
   p->hypervisor->Watch(p->engine.get());
   p->engine->Start();
   for (const RecoveryReport::Reconcile& r : recovered->reconcile) {
@@ -264,7 +266,8 @@ absl::StatusOr<std::unique_ptr<Xeniad>> Xeniad::Start(const DaemonConfig& config
                {"running", recovered->running},
                {"lost", recovered->lost},
                {"unmanaged", recovered->unmanaged},
-               {"operations_settled", recovered->operations_done + recovered->operations_failed}});
+               {"operations_settled", recovered->operations_done + recovered->operations_failed},
+               {"recovery_ms", absl::ToDoubleMilliseconds(recovery_took)}});
   return std::unique_ptr<Xeniad>(new Xeniad(std::move(p)));
 }
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logger.h"
+#include "common/thread_name.h"
 #include "store/mutations.h"
 
 namespace xenia::store {
@@ -11,7 +12,10 @@ namespace xenia::store {
 GroupCommitter::GroupCommitter(std::unique_ptr<Connection> writer, absl::Duration max_delay,
                                absl::Duration sync_grace, Logger* logger)
     : writer_(std::move(writer)), max_delay_(max_delay), sync_grace_(sync_grace), logger_(logger) {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    SetThreadName("xeniad-store");
+    Run();
+  });
 }
 
 GroupCommitter::~GroupCommitter() {

@@ -16,12 +16,13 @@ constexpr char kPutDomain[] =
     "update_time_us = excluded.update_time_us";
 constexpr char kDomainByName[] = "SELECT uuid FROM domains WHERE name = ?1";
 constexpr char kDeleteDomain[] = "DELETE FROM domains WHERE uuid = ?1";
+// An operation's id, target, method, request_id, request and create time
+// never change once it is recorded, so a later record of it rewrites only
+// what does (and SQLite leaves the indexes on the others alone).
 constexpr char kPutOperation[] =
     "INSERT INTO operations (id, target, method, request_id, request, state, body, "
     "create_time_us, update_time_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
-    "ON CONFLICT (id) DO UPDATE SET target = excluded.target, method = excluded.method, "
-    "request_id = excluded.request_id, request = excluded.request, state = excluded.state, "
-    "body = excluded.body, create_time_us = excluded.create_time_us, "
+    "ON CONFLICT (id) DO UPDATE SET state = excluded.state, body = excluded.body, "
     "update_time_us = excluded.update_time_us";
 constexpr char kOperationByRequestId[] =
     "SELECT id FROM operations WHERE request_id = ?1 AND request_id != ''";

@@ -67,6 +67,7 @@ constexpr char kSelectEventsUnder[] =
     "WHERE resource >= ?4 AND resource < ?5 AND +sequence > ?1 "
     "ORDER BY sequence LIMIT ?2";
 constexpr char kSelectLastEventSequence[] = "SELECT max(sequence) FROM events";
+constexpr char kSelectLastOperationId[] = "SELECT max(id) FROM operations";
 
 constexpr char kSelectMeta[] = "SELECT value FROM meta WHERE key = ?1";
 
@@ -245,6 +246,15 @@ absl::StatusOr<int64_t> QueryLastEventSequence(Connection& reader) {
   if (!row.ok()) return row.status();
   // max() of no rows is NULL, which reads as 0.
   return *row ? (*select)->ColumnInt64(0) : 0;
+}
+
+absl::StatusOr<std::string> QueryLastOperationId(Connection& reader) {
+  absl::StatusOr<ScopedStatement> select = reader.Prepare(kSelectLastOperationId);
+  if (!select.ok()) return select.status();
+  absl::StatusOr<bool> row = (*select)->Step();
+  if (!row.ok()) return row.status();
+  // max() of no rows is NULL, which reads as "".
+  return *row ? (*select)->ColumnString(0) : std::string();
 }
 
 absl::StatusOr<std::optional<std::string>> QueryMeta(Connection& reader, const std::string& key) {

@@ -32,6 +32,7 @@ absl::StatusOr<Page<OperationRow>> QueryOperationPage(Connection& reader,
 absl::StatusOr<std::vector<EventRow>> QueryEvents(Connection& reader, int64_t after, int limit,
                                                   const std::string& resource);
 absl::StatusOr<int64_t> QueryLastEventSequence(Connection& reader);
+absl::StatusOr<std::string> QueryLastOperationId(Connection& reader);
 
 absl::StatusOr<std::optional<std::string>> QueryMeta(Connection& reader, const std::string& key);
 

@@ -35,6 +35,9 @@ Connection::~Connection() {
 absl::Status Connection::Configure(Role role, int busy_timeout_ms) {
   sqlite3_extended_result_codes(db_, 1);
   sqlite3_busy_timeout(db_, busy_timeout_ms);
+  // Statement journals and sorts stay in memory instead of temporary files
+  // created and unlinked under /var/tmp as a transaction needs them.
+  if (absl::Status s = Exec("PRAGMA temp_store=MEMORY"); !s.ok()) return s;
   if (role == Role::kReader) {
     // Readers never write; foreign keys matter only to the writer.
     return Exec("PRAGMA query_only=ON");

@@ -246,6 +246,12 @@ absl::StatusOr<int64_t> SqliteStore::LastEventSequence() {
   return QueryLastEventSequence(**reader);
 }
 
+absl::StatusOr<std::string> SqliteStore::LastOperationId() {
+  absl::StatusOr<ReaderPool::Lease> reader = readers_.Acquire();
+  if (!reader.ok()) return reader.status();
+  return QueryLastOperationId(**reader);
+}
+
 absl::StatusOr<int64_t> SqliteStore::PruneEvents(int64_t keep) {
   int64_t deleted = 0;
   absl::Status status = RunOnWriter([&](Connection& writer) -> absl::Status {

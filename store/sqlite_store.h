@@ -53,6 +53,7 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::vector<EventRow>> ReadEvents(int64_t after, int limit,
                                                    const std::string& resource) override;
   absl::StatusOr<int64_t> LastEventSequence() override;
+  absl::StatusOr<std::string> LastOperationId() override;
   absl::StatusOr<int64_t> PruneEvents(int64_t keep) override;
   absl::StatusOr<std::optional<std::string>> GetMeta(const std::string& key) override;
 

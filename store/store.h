@@ -222,6 +222,8 @@ class Store {
                                                            const std::string& resource) = 0;
   // The highest sequence stored, 0 if none.
   virtual absl::StatusOr<int64_t> LastEventSequence() = 0;
+  // The greatest operation id stored (ids compare as strings), "" if none.
+  virtual absl::StatusOr<std::string> LastOperationId() = 0;
   // Keeps the newest `keep` events (by sequence); returns how many were
   // deleted. Runs on the writer thread, in a group commit like a batch.
   virtual absl::StatusOr<int64_t> PruneEvents(int64_t keep) = 0;

@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/thread_name.h"
 
 namespace xenia {
 namespace {
@@ -36,7 +37,10 @@ absl::StatusOr<std::unique_ptr<EventHub>> EventHub::Start(const EventHubOptions&
     hub->last_sequence_ = journal.last_sequence();
     hub->oldest_sequence_ = oldest->empty() ? hub->last_sequence_ + 1 : (*oldest)[0].sequence;
   }
-  hub->pruner_ = std::thread([h = hub.get()] { h->PruneLoop(); });
+  hub->pruner_ = std::thread([h = hub.get()] {
+    SetThreadName("xeniad-prune");
+    h->PruneLoop();
+  });
   return hub;
 }
 

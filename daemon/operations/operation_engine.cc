@@ -1,10 +1,12 @@
 #include "daemon/operations/operation_engine.h"
 
-#include <random>
+#include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/thread_name.h"
 #include "daemon/domain/domain_proto.h"
 #include "daemon/operations/operation_engine_internal.h"
 #include "daemon/operations/reconcile_task.h"
@@ -38,11 +40,24 @@ OperationEngine::OperationEngine(OperationEngineOptions options, Journal& journa
 OperationEngine::~OperationEngine() { Stop(); }
 
 std::string OperationEngine::NewOperationId() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return absl::StrFormat("%016x", rng());
+  // Ids grow with time (microseconds since the epoch, times 16), and always
+  // past the last one issued or stored, so that they stay unique even if the
+  // clock steps back; new operations then land at the end of the store's
+  // index of ids instead of on a random page of it.
+  uint64_t now = static_cast<uint64_t>(std::max<int64_t>(0, absl::ToUnixMicros(clock_.Now())));
+  last_operation_id_ = std::max(last_operation_id_ + 1, now * 16);
+  return absl::StrFormat("%016x", last_operation_id_);
 }
 
-absl::Status OperationEngine::LoadRequestIds() {
+absl::Status OperationEngine::LoadHistory() {
+  absl::StatusOr<std::string> last_id = store_.LastOperationId();
+  if (!last_id.ok()) return last_id.status();
+  uint64_t last_value = 0;
+  // Ids are 16 hex digits; anything else cannot collide with a new one.
+  if (last_id->size() == 16 && absl::SimpleHexAtoi(*last_id, &last_value)) {
+    absl::MutexLock lock(&mu_);
+    last_operation_id_ = std::max(last_operation_id_, last_value);
+  }
   absl::Time since = clock_.Now() - options_.request_id_retention;
   absl::StatusOr<std::vector<store::OperationRow>> rows =
       store_.LoadRequestIds(absl::ToUnixMicros(since));
@@ -58,8 +73,16 @@ void OperationEngine::Start() {
   absl::MutexLock lock(&mu_);
   if (started_) return;
   started_ = true;
-  for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
-  timer_thread_ = std::thread([this] { TimerLoop(); });
+  for (int i = 0; i < options_.workers; ++i) {
+    workers_.emplace_back([this] {
+      SetThreadName("xeniad-worker");
+      WorkerLoop();
+    });
+  }
+  timer_thread_ = std::thread([this] {
+    SetThreadName("xeniad-timer");
+    TimerLoop();
+  });
 }
 
 void OperationEngine::ReleaseWaiters() {

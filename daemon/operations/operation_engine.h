@@ -83,8 +83,9 @@ class OperationEngine final : public hv::DomainEventHandler {
                   const Clock& clock, Logger& logger);
   ~OperationEngine() override;
 
-  // Rebuilds the request_id index from the store. Call before Start().
-  absl::Status LoadRequestIds();
+  // Rebuilds the request_id index and the last operation id from the store.
+  // Call before Start().
+  absl::Status LoadHistory();
   // Starts the workers and the timer thread.
   void Start();
   // Answers every outstanding Wait now, with the operation as it is (so that
@@ -162,7 +163,7 @@ class OperationEngine final : public hv::DomainEventHandler {
   void JournalSubmit(JournalChange change, store::Durability durability,
                      std::function<void(absl::Status)> done);
   absl::StatusOr<xenia::v1::Operation> LoadFromStore(const std::string& id);
-  std::string NewOperationId();
+  std::string NewOperationId() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static std::string CancelRequestKey(const std::string& request_id);
 
   const OperationEngineOptions options_;
@@ -195,6 +196,8 @@ class OperationEngine final : public hv::DomainEventHandler {
   absl::flat_hash_map<uint64_t, std::pair<Waiter, TimerMap::iterator>> waiters_
       ABSL_GUARDED_BY(mu_);
   uint64_t next_waiter_ ABSL_GUARDED_BY(mu_) = 1;
+  // The numeric value of the last operation id issued or stored.
+  uint64_t last_operation_id_ ABSL_GUARDED_BY(mu_) = 0;
   int inflight_journal_ ABSL_GUARDED_BY(mu_) = 0;
   int running_steps_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::thread> workers_;

@@ -13,6 +13,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "common/thread_name.h"
 #include "grpcpp/server_posix.h"
 
 namespace xenia {
@@ -115,7 +116,10 @@ UnixSocketListener::~UnixSocketListener() {
 }
 
 void UnixSocketListener::Start(grpc::Server* server, PeerCredentialTable* peers) {
-  thread_ = std::thread([this, server, peers] { AcceptLoop(server, peers); });
+  thread_ = std::thread([this, server, peers] {
+    SetThreadName("xeniad-accept");
+    AcceptLoop(server, peers);
+  });
 }
 
 void UnixSocketListener::Stop() {

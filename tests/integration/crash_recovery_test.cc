@@ -3,6 +3,8 @@
 // otherwise), every domain's state matches the hypervisor's, and guests that
 // vanished while xeniad was away are reported LOST rather than forgotten.
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -54,6 +56,19 @@ class CrashRecoveryTest : public DaemonFixture {
               kHostMib - kDom0Mib - mib_each * static_cast<int64_t>(running.size()));
     EXPECT_EQ(host.running_domains(), static_cast<int32_t>(running.size()));
     return running;
+  }
+
+  // The simulated hypervisor's domains by name, dom0 left out.
+  std::map<std::string, xenia::v1::SimulatedDomain> SimulatedDomains() {
+    xenia::v1::ListSimulatedDomainsResponse sim;
+    grpc::Status s = daemon_->simulator().ListSimulatedDomains(
+        Context().get(), xenia::v1::ListSimulatedDomainsRequest(), &sim);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::map<std::string, xenia::v1::SimulatedDomain> by_name;
+    for (const xenia::v1::SimulatedDomain& d : sim.domains()) {
+      if (d.domid() != 0) by_name[d.name()] = d;
+    }
+    return by_name;
   }
 
   void ExpectNothingUnderWay() {
@@ -148,6 +163,63 @@ TEST_F(CrashRecoveryTest, KillRightAfterManyConcurrentStarts) {
   }
   std::set<std::string> all_running = ExpectConsistent(kMib);
   EXPECT_EQ(all_running.size(), static_cast<size_t>(CountRows("domains")));
+}
+
+TEST_F(CrashRecoveryTest, KillWhileTheHypervisorBuildsAGuestDestroysTheHalfBuiltGuest) {
+  // Building takes long enough to kill xeniad in the middle of it.
+  std::string config = dir_.path() + "/xeniad.yaml";
+  std::ofstream(config) << "sim:\n  create_time: 60s\n";
+  options_.args = {"--config", config};
+  RestartDaemon();
+
+  Operation op;
+  ASSERT_TRUE(Create("half", 256, /*start=*/true, &op).ok());
+  ASSERT_TRUE(WaitUntil([&] {
+    Operation now;
+    return GetOperation(op.name(), &now).ok() &&
+           now.progress_message().find("building") != std::string::npos;
+  }));
+  // Killed mid-build (as on Xen, the guest is left behind, paused); the
+  // next xeniad builds quickly again.
+  options_.args.clear();
+  KillAndRestartDaemon();
+
+  Operation settled;
+  ASSERT_TRUE(GetOperation(op.name(), &settled).ok());
+  EXPECT_TRUE(EndedWith(settled, Operation::FAILED, kAborted,
+                        {"xeniad stopped while the hypervisor was building the guest", "half-built",
+                         "destroyed", "start it again"}))
+      << settled.DebugString();
+  xenia::v1::Domain after = GetOrDie("half");
+  EXPECT_EQ(after.status().power_state(), xenia::v1::SHUTOFF);
+  EXPECT_FALSE(after.status().has_domid());
+  EXPECT_EQ(SimulatedDomains().count("half"), 0u);
+  EXPECT_EQ(Host().free_memory_mib(), kHostMib - kDom0Mib);
+  ExpectNothingUnderWay();
+
+  // Starting it again is all it takes.
+  Operation start;
+  ASSERT_TRUE(Start("half", &start).ok());
+  Operation started = WaitDone(start);
+  EXPECT_TRUE(EndedWith(started, Operation::DONE)) << started.DebugString();
+  EXPECT_EQ(GetOrDie("half").status().power_state(), xenia::v1::RUNNING);
+}
+
+TEST_F(CrashRecoveryTest, AGuestStartedPausedOnPurposeStaysSoAfterAKill) {
+  Operation op;
+  CreateOrDie("still", 256, /*start=*/false);
+  xenia::v1::StartDomainRequest req;
+  req.set_name(DomainName("still"));
+  req.set_paused(true);
+  grpc::Status s = daemon_->domains().StartDomain(Context().get(), req, &op);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  Operation done = WaitDone(op);
+  ASSERT_TRUE(EndedWith(done, Operation::DONE)) << done.DebugString();
+
+  KillAndRestartDaemon();
+  xenia::v1::Domain after = GetOrDie("still");
+  EXPECT_EQ(after.status().power_state(), xenia::v1::PAUSED);
+  EXPECT_EQ(SimulatedDomains().at("still").power_state(), xenia::v1::PAUSED);
 }
 
 TEST_F(CrashRecoveryTest, GuestsThatVanishedWhileDownAreLost) {

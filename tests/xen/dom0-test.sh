@@ -374,17 +374,24 @@ step_kill_mid_create() {
   state=$(info_json mid '.status.powerState')
   domid=$(info_json mid '.status.domid // "-"')
   xl_id=$(xl_domid mid || echo -)
-  case "$state" in
-    RUNNING | PAUSED) [ "$domid" = "$xl_id" ] && [ "$xl_id" != - ] ||
-      { fail "xenia says mid is $state domid $domid, xl says domid $xl_id"; return; } ;;
-    *) [ "$xl_id" = - ] || { fail "xenia says mid is $state, but xl runs it as domid $xl_id"; return; } ;;
+  # Either the build had finished (the create is DONE and mid runs, with the
+  # domid xl shows) or it had not (the create FAILED saying so, and the
+  # half-built guest is gone from xl too). A paused leftover is a failure.
+  local opstate
+  opstate=$(jq -r .state <<<"$opjson")
+  case "$opstate/$state" in
+    DONE/RUNNING) [ "$domid" = "$xl_id" ] && [ "$xl_id" != - ] ||
+      { fail "xenia says mid is RUNNING domid $domid, xl says domid $xl_id"; return; } ;;
+    FAILED/SHUTOFF)
+      [ "$xl_id" = - ] || { fail "xenia says mid is SHUTOFF, but xl has it as domid $xl_id"; return; }
+      jq -e '.error.message | test("building the guest")' <<<"$opjson" >/dev/null ||
+        { fail "the create failed without saying the build was interrupted: $(jq -c .error <<<"$opjson")"; return; } ;;
+    *)
+      fail "the interrupted create ended $opstate and mid is $state (xl domid $xl_id)"
+      xenia_ destroy mid --wait >/dev/null 2>&1
+      xenia_ delete mid --wait >/dev/null 2>&1
+      return 1 ;;
   esac
-  if [ "$(jq -r .state <<<"$opjson")" = DONE ] && [ "$state" != RUNNING ]; then
-    fail "the create --start ended DONE but mid is $state (xl domid $xl_id)"
-    xenia_ destroy mid --wait >/dev/null 2>&1
-    xenia_ delete mid --wait >/dev/null 2>&1
-    return 1
-  fi
   DETAIL="create ended $(jq -r .state <<<"$opjson") (ops wait exit $rc)$(jq -r '.error.message // "" | if . == "" then "" else ": " + . end' <<<"$opjson"); mid is $state, xl domid $xl_id"
   xenia_ destroy mid --wait >/dev/null 2>&1
   xenia_ delete mid --wait || { fail "delete of mid failed"; return; }
@@ -515,7 +522,7 @@ step gate reboot            start_again            step_reboot
 step gate destroy           pv_create              step_destroy
 step gate delete            destroy                step_delete
 step gate restart_readopts  xeniad_start           step_restart_readopts
-step info kill_mid_create   xeniad_start           step_kill_mid_create
+step gate kill_mid_create   xeniad_start           step_kill_mid_create
 step gate unmanaged         xeniad_start           step_unmanaged
 step gate adopt             unmanaged              step_adopt
 xl_domid xlmade >/dev/null && xl_ destroy xlmade # when adopt did not clean up

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/thread_name.h"
 #include "daemon/hypervisor/libxl/domain_facts.h"
 #include "daemon/hypervisor/libxl/libxl_status.h"
 
@@ -40,7 +41,10 @@ absl::StatusOr<std::unique_ptr<LibxlEvents>> LibxlEvents::Start(libxl_ctx* ctx, 
   }
   std::unique_ptr<LibxlEvents> events(new LibxlEvents(ctx, logger, wake_fd));
   libxl_event_register_callbacks(ctx, &events->hooks_, events.get());
-  events->thread_ = std::thread([e = events.get()] { e->Run(); });
+  events->thread_ = std::thread([e = events.get()] {
+    SetThreadName("xeniad-libxl");
+    e->Run();
+  });
   return events;
 }
 

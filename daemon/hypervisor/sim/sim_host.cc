@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/thread_name.h"
 
 namespace xenia::hv {
 namespace {
@@ -97,7 +98,10 @@ absl::Status SimHost::Load() {
 }
 
 void SimHost::StartEventThread() {
-  event_thread_ = std::thread([this] { EventLoop(); });
+  event_thread_ = std::thread([this] {
+    SetThreadName("xeniad-sim");
+    EventLoop();
+  });
 }
 
 void SimHost::EventLoop() {

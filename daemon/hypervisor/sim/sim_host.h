@@ -75,11 +75,15 @@ class SimHost {
     SimDomainRecord record;
   };
   // A domain being built (CreateDomain spends create_time): it holds its
-  // domid, name, uuid and memory, but is not in the file until it is built.
+  // domid, name, uuid and memory. As on Xen, where the domain exists, paused,
+  // from the first hypercall of the build, it is in the file (paused) from
+  // the start, so a toolstack that dies mid-build leaves it behind; this
+  // process neither lists nor uses it until it is built.
   struct Reservation {
     std::string name;
     std::string uuid;
     int64_t memory_mib = 0;
+    uint32_t slot = 0;
   };
   // A change to one domain's record; returns whether to keep it.
   using Mutation = std::function<absl::Status(SimDomainRecord&, int64_t now)>;

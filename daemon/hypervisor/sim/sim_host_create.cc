@@ -105,8 +105,7 @@ absl::Status SimHost::AdmitLocked(const SimDomainRecord& record) const {
                                                  record.name, "\")"));
   }
   const size_t guests = domains_.size() + reservations_.size();
-  if (guests + 1 >= static_cast<size_t>(config_.max_domains) ||
-      reservations_.size() >= free_slots_.size()) {
+  if (guests + 1 >= static_cast<size_t>(config_.max_domains) || free_slots_.empty()) {
     return absl::ResourceExhaustedError(
         absl::StrCat("cannot create domain \"", record.name, "\": the host already holds ", guests,
                      " domains besides dom0, its maximum (max_domains ", config_.max_domains, ")"));
@@ -195,7 +194,15 @@ absl::StatusOr<DomainFacts> SimHost::CreateDomain(const OpContext& ctx,
     admitted = AdmitLocked(record);
     if (admitted.ok()) {
       record.domid = AllocateDomidLocked();
-      reservations_[record.domid] = Reservation{record.name, record.uuid, record.memory_mib};
+      const uint32_t slot = free_slots_.back();
+      free_slots_.pop_back();
+      reservations_[record.domid] = Reservation{record.name, record.uuid, record.memory_mib, slot};
+      // On record, paused, while it is built (see Reservation).
+      SimDomainRecord building = record;
+      building.state = RunState::kPaused;
+      building.timeline.running = false;
+      building.timeline.anchor_boot_ns = clock_.BootNanos();
+      file_->StoreRecord(slot, building);
     }
   }
   events_.Deliver();
@@ -208,14 +215,18 @@ absl::StatusOr<DomainFacts> SimHost::CreateDomain(const OpContext& ctx,
   DomainFacts facts;
   {
     absl::MutexLock lock(&mu_);
+    const uint32_t slot = reservations_[record.domid].slot;
     reservations_.erase(record.domid);
-    if (!built_in_time.ok()) return built_in_time;
+    if (!built_in_time.ok()) {
+      // A failed build leaves nothing behind (libxl destroys the domain).
+      file_->FreeSlot(slot);
+      free_slots_.push_back(slot);
+      return built_in_time;
+    }
     const int64_t now = clock_.BootNanos();
     record.state = req.start_paused ? RunState::kPaused : RunState::kRunning;
     record.timeline.running = !req.start_paused;
     record.timeline.anchor_boot_ns = now;
-    const uint32_t slot = free_slots_.back();
-    free_slots_.pop_back();
     file_->StoreRecord(slot, record);
     domid_by_name_[record.name] = record.domid;
     domid_by_uuid_[record.uuid] = record.domid;
