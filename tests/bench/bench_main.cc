@@ -33,6 +33,7 @@
 #include "tests/bench/lifecycle_phase.h"
 #include "tests/bench/proc_stats.h"
 #include "tests/bench/read_latency.h"
+#include "tests/bench/startup_phase.h"
 #include "tests/bench/stats.h"
 
 namespace xenia::bench {
@@ -48,7 +49,11 @@ Usage: xenia_bench [options]
                       (default 1000,10000)
   --watchers A,B      numbers of concurrent event watchers for the events
                       phase (default 1,1000)
-  --only LIST         comma list of seq,conc,reads,events (default: all)
+  --startup-defined N domains defined for the startup phase (default 10000)
+  --startup-running M of them running when its daemon is restarted
+                      (default 1000)
+  --only LIST         comma list of seq,conc,reads,events,startup
+                      (default: all)
   --xeniad PATH       the xeniad to start (default: the one next to this
                       program)
   --socket PATH       measure an already running xeniad instead of starting one
@@ -63,7 +68,9 @@ struct Options {
   int threads = 8;
   std::vector<int> read_sizes = {1000, 10000};
   std::vector<int> watchers = {1, 1000};
-  std::set<std::string> only = {"seq", "conc", "reads", "events"};
+  int startup_defined = 10000;
+  int startup_running = 1000;
+  std::set<std::string> only = {"seq", "conc", "reads", "events", "startup"};
   std::string xeniad;
   std::string socket;
   pid_t daemon_pid = 0;
@@ -125,13 +132,18 @@ Options ParseOptions(int argc, char** argv) {
     } else if (arg == "--only") {
       o.only.clear();
       for (absl::string_view part : absl::StrSplit(next(), ',', absl::SkipEmpty())) {
-        if (part != "seq" && part != "conc" && part != "reads" && part != "events") {
-          UsageError(
-              absl::StrCat("--only: unknown phase \"", part, "\" (seq, conc, reads, events)"));
+        if (part != "seq" && part != "conc" && part != "reads" && part != "events" &&
+            part != "startup") {
+          UsageError(absl::StrCat("--only: unknown phase \"", part,
+                                  "\" (seq, conc, reads, events, startup)"));
         }
         o.only.insert(std::string(part));
       }
       if (o.only.empty()) UsageError("--only: at least one phase");
+    } else if (arg == "--startup-defined") {
+      o.startup_defined = ParsePositive(arg, next());
+    } else if (arg == "--startup-running") {
+      o.startup_running = ParsePositive(arg, next());
     } else if (arg == "--xeniad") {
       o.xeniad = next();
     } else if (arg == "--socket") {
@@ -144,6 +156,9 @@ Options ParseOptions(int argc, char** argv) {
   }
   if (o.daemon_pid != 0 && o.socket.empty()) {
     UsageError("--daemon-pid goes with --socket (a daemon started here is known already)");
+  }
+  if (o.startup_running > o.startup_defined) {
+    UsageError("--startup-running: more than --startup-defined");
   }
   return o;
 }
@@ -211,6 +226,22 @@ std::string UtcNow() {
   return buf;
 }
 
+// What the signal thread must clean up if the benchmark is interrupted: the
+// daemon the phases measure, and the startup phase's own.
+struct Interruptible {
+  std::mutex mu;
+  pid_t daemon_pid = 0;
+  std::string dir;
+  pid_t startup_pid = 0;
+  std::string startup_dir;
+};
+
+// The simulated host of every daemon the benchmark starts, --log-level apart.
+std::vector<std::string> SimHostArgs() {
+  return {"--backend",       "sim", "--sim-memory",        "1T",
+          "--sim-boot-time", "0s",  "--sim-shutdown-time", "0s"};
+}
+
 // The domains the daemon holds: their count, and how many are the bench's.
 absl::Status CountDomains(BenchClient& client, const std::string& tag, int* all, int* ours) {
   std::vector<std::string> names;
@@ -224,7 +255,8 @@ absl::Status CountDomains(BenchClient& client, const std::string& tag, int* all,
   return absl::OkStatus();
 }
 
-absl::Status RunBenchmark(const Options& o, const BenchTarget& target) {
+absl::Status RunBenchmark(const Options& o, const BenchTarget& target,
+                          const StartupOptions& startup) {
   BenchClient client(target.socket);
   if (absl::Status s = client.Connect(); !s.ok()) return s;
   absl::StatusOr<xenia::v1::Host> host = client.GetHost();
@@ -266,6 +298,10 @@ absl::Status RunBenchmark(const Options& o, const BenchTarget& target) {
     if (absl::Status s = RunEventLatency(target, client, events); !s.ok()) return s;
   }
 
+  if (o.only.count("startup")) {
+    if (absl::Status s = RunStartup(startup); !s.ok()) return s;
+  }
+
   int left = 0, left_ours = 0;
   if (absl::Status s = CountDomains(client, target.tag, &left, &left_ours); !s.ok()) return s;
   Meta("domains_left_at_end", absl::StrCat(left));
@@ -299,13 +335,6 @@ std::string Tail(const std::string& text, int lines) {
   return absl::StrJoin(all.begin() + static_cast<long>(from), all.end(), "\n");
 }
 
-// What the signal thread must clean up if the benchmark is interrupted.
-struct Interruptible {
-  std::mutex mu;
-  pid_t daemon_pid = 0;
-  std::string dir;
-};
-
 // Takes SIGINT, SIGTERM and SIGHUP (blocked in every other thread) on a thread
 // of its own: kills the daemon, removes its directory and exits.
 void WatchSignals(Interruptible* state) {
@@ -321,13 +350,17 @@ void WatchSignals(Interruptible* state) {
     }
     std::fprintf(stderr, "xenia_bench: interrupted by signal %d; stopping\n", sig);
     std::lock_guard<std::mutex> lock(state->mu);
-    if (state->daemon_pid > 0) {
-      kill(state->daemon_pid, SIGKILL);
-      waitpid(state->daemon_pid, nullptr, 0);
+    for (pid_t pid : {state->daemon_pid, state->startup_pid}) {
+      if (pid > 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+      }
     }
-    if (!state->dir.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(state->dir, ec);
+    for (const std::string& dir : {state->dir, state->startup_dir}) {
+      if (!dir.empty()) {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+      }
     }
     std::_Exit(128 + sig);
   }).detach();
@@ -350,16 +383,16 @@ int Main(int argc, char** argv) {
   Meta("params",
        absl::StrCat("n=", o.n, " threads=", o.threads, " read_sizes=",
                     absl::StrJoin(read_sizes, ","), " only=", absl::StrJoin(o.only, ","),
+                    " startup_defined=", o.startup_defined, " startup_running=", o.startup_running,
                     " domain=64MiB,1vcpu,PVH get_calls=1000 list_calls=50 page_size=1000"));
 
   std::unique_ptr<DaemonLauncher> daemon;
   BenchTarget target;
   target.tag = absl::StrCat("b", getpid());
+  const std::string path = o.xeniad.empty() ? XeniadBesideUs() : o.xeniad;
   if (o.socket.empty()) {
-    std::string path = o.xeniad.empty() ? XeniadBesideUs() : o.xeniad;
-    std::vector<std::string> args = {"--backend",           "sim", "--sim-memory", "1T",
-                                     "--sim-boot-time",     "0s",  "--log-level",  "warning",
-                                     "--sim-shutdown-time", "0s"};
+    std::vector<std::string> args = SimHostArgs();
+    args.insert(args.end(), {"--log-level", "warning"});
     Meta("xeniad", absl::StrCat(path, " ", absl::StrJoin(args, " ")));
     absl::StatusOr<std::unique_ptr<DaemonLauncher>> started = DaemonLauncher::Start(path, args);
     if (!started.ok()) {
@@ -383,7 +416,19 @@ int Main(int argc, char** argv) {
   }
   Meta("daemon_pid", target.daemon_pid > 0 ? absl::StrCat(target.daemon_pid) : "unknown");
 
-  absl::Status result = RunBenchmark(o, target);
+  StartupOptions startup;
+  startup.xeniad = path;
+  startup.host_args = SimHostArgs();
+  startup.defined = o.startup_defined;
+  startup.running = o.startup_running;
+  startup.threads = o.threads;
+  startup.tag = target.tag;
+  startup.on_daemon = [state = &interruptible](pid_t pid, const std::string& dir) {
+    std::lock_guard<std::mutex> lock(state->mu);
+    state->startup_pid = pid;
+    state->startup_dir = dir;
+  };
+  absl::Status result = RunBenchmark(o, target, startup);
   Meta("loadavg_at_end", LoadAverage());
   if (daemon != nullptr) {
     {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 
@@ -88,15 +89,32 @@ absl::StatusOr<std::unique_ptr<DaemonLauncher>> DaemonLauncher::Start(
   absl::StatusOr<std::string> dir = MakeTempDir();
   if (!dir.ok()) return dir.status();
   std::unique_ptr<DaemonLauncher> d(new DaemonLauncher());
+  d->xeniad_path_ = xeniad_path;
   d->dir_ = *dir;
   d->state_dir_ = absl::StrCat(d->dir_, "/state");
   d->socket_ = absl::StrCat(d->dir_, "/xeniad.sock");
-  std::string notify_path = absl::StrCat(d->dir_, "/notify.sock");
+  if (absl::Status s = d->Launch(args, ready_timeout); !s.ok()) return s;
+  return d;
+}
+
+absl::Status DaemonLauncher::Restart(const std::vector<std::string>& args,
+                                     absl::Duration ready_timeout) {
+  if (!Exited()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("xeniad (PID ", pid_, ") still runs; stop or kill it before a restart"));
+  }
+  JoinReader();
+  return Launch(args, ready_timeout);
+}
+
+absl::Status DaemonLauncher::Launch(const std::vector<std::string>& args,
+                                    absl::Duration ready_timeout) {
+  std::string notify_path = absl::StrCat(dir_, "/notify.sock");
+  unlink(notify_path.c_str());  // the previous process's, after a restart
   absl::StatusOr<int> notify_fd = BindNotifySocket(notify_path);
   if (!notify_fd.ok()) return notify_fd.status();
 
-  std::vector<std::string> argv = {xeniad_path, "--state-dir", d->state_dir_, "--socket",
-                                   d->socket_};
+  std::vector<std::string> argv = {xeniad_path_, "--state-dir", state_dir_, "--socket", socket_};
   argv.insert(argv.end(), args.begin(), args.end());
   std::vector<std::string> env = ChildEnvironment(notify_path);
 
@@ -107,7 +125,12 @@ absl::StatusOr<std::unique_ptr<DaemonLauncher>> DaemonLauncher::Start(
   }
   std::vector<char*> c_argv = CStrings(argv);
   std::vector<char*> c_env = CStrings(env);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    log_.clear();
+  }
   pid_t parent = getpid();
+  const std::chrono::steady_clock::time_point launched = std::chrono::steady_clock::now();
   pid_t pid = fork();
   if (pid == 0) {
     // The child: only async-signal-safe calls until exec. If this benchmark
@@ -131,8 +154,10 @@ absl::StatusOr<std::unique_ptr<DaemonLauncher>> DaemonLauncher::Start(
     close(*notify_fd);
     return absl::InternalError(absl::StrCat("fork: ", std::strerror(fork_errno)));
   }
-  d->pid_ = pid;
-  d->reader_ = std::thread([raw = d.get(), fd = pipe_fds[0]] { raw->ReadLoop(fd); });
+  pid_ = pid;
+  exited_ = false;
+  exit_code_ = 0;
+  reader_ = std::thread([this, fd = pipe_fds[0]] { ReadLoop(fd); });
 
   absl::Time give_up = absl::Now() + ready_timeout;
   bool ready = false;
@@ -147,38 +172,44 @@ absl::StatusOr<std::unique_ptr<DaemonLauncher>> DaemonLauncher::Start(
         if (line == "READY=1") ready = true;
       }
     }
-    if (ready) break;
-    if (absl::StrContains(d->Log(), "msg=\"xeniad ready\"")) break;
-    if (d->Exited()) {
+    if (!ready && absl::StrContains(Log(), "msg=\"xeniad ready\"")) ready = true;
+    if (ready) {
+      exec_to_ready_ = absl::FromChrono(std::chrono::steady_clock::now() - launched);
+      break;
+    }
+    if (Exited()) {
       close(*notify_fd);
-      d->JoinReader();
-      return absl::UnavailableError(absl::StrCat("xeniad exited with code ", d->exit_code_,
-                                                 " before it was ready; it wrote:\n", d->Log()));
+      JoinReader();
+      return absl::UnavailableError(absl::StrCat("xeniad exited with code ", exit_code_,
+                                                 " before it was ready; it wrote:\n", Log()));
     }
     if (absl::Now() > give_up) {
       close(*notify_fd);
-      return absl::DeadlineExceededError(absl::StrCat("xeniad not ready after ",
-                                                      absl::FormatDuration(ready_timeout),
-                                                      "; it wrote:\n", d->Log()));
+      return absl::DeadlineExceededError(absl::StrCat(
+          "xeniad not ready after ", absl::FormatDuration(ready_timeout), "; it wrote:\n", Log()));
     }
   }
   close(*notify_fd);
-  return d;
+  return absl::OkStatus();
 }
 
 DaemonLauncher::~DaemonLauncher() {
-  if (pid_ > 0 && !Exited()) {
-    kill(pid_, SIGKILL);
-    int status = 0;
-    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-    exited_ = true;
-  }
+  if (pid_ > 0 && !Exited()) KillAndReap();
   JoinReader();
   if (!dir_.empty()) {
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
+}
+
+void DaemonLauncher::KillAndReap() {
+  kill(pid_, SIGKILL);
+  int status = 0;
+  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  exited_ = true;
+  exit_code_ = ExitCode(status);
+  JoinReader();
 }
 
 void DaemonLauncher::ReadLoop(int fd) {
@@ -214,18 +245,22 @@ absl::StatusOr<int> DaemonLauncher::Stop(absl::Duration timeout) {
     absl::Time give_up = absl::Now() + timeout;
     while (!Exited() && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(10));
     if (!Exited()) {
-      kill(pid_, SIGKILL);
-      int status = 0;
-      while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-      }
-      exited_ = true;
-      exit_code_ = ExitCode(status);
-      JoinReader();
+      KillAndReap();
       return absl::DeadlineExceededError(absl::StrCat(
           "xeniad did not stop within ", absl::FormatDuration(timeout), " of SIGTERM; killed"));
     }
   }
   JoinReader();
+  return exit_code_;
+}
+
+absl::StatusOr<int> DaemonLauncher::Kill() {
+  if (Exited()) {
+    JoinReader();
+    return absl::UnavailableError(
+        absl::StrCat("xeniad had already exited (exit code ", exit_code_, ") when it was killed"));
+  }
+  KillAndReap();
   return exit_code_;
 }
 

@@ -1,7 +1,9 @@
 // DaemonLauncher: starts a private xeniad for the benchmark on a fresh
 // temporary directory (state dir and unix socket inside it), waits until it
 // is ready, keeps draining its stderr, and on Stop or destruction stops it
-// and removes the directory.
+// and removes the directory. For the start-up benchmark it can also kill the
+// daemon as a crash would (Kill) and start a new daemon process on the same
+// directory (Restart), timing each start from fork to readiness.
 //
 // Readiness: xeniad logs "xeniad ready" at info level and, like any
 // systemd Type=notify service, sends READY=1 to $NOTIFY_SOCKET once it
@@ -54,23 +56,46 @@ class DaemonLauncher {
   // code (128 + signal if killed by one); an error if it had to be killed.
   absl::StatusOr<int> Stop(absl::Duration timeout = absl::Seconds(30));
 
+  // SIGKILL, as a crash would, and waits until the process is gone. Returns
+  // its exit code (128 + SIGKILL); UNAVAILABLE if it had already exited on
+  // its own.
+  absl::StatusOr<int> Kill();
+
+  // Runs a new xeniad process on the same directory (the same state dir and
+  // socket) with `args` in place of the previous ones, and waits until it is
+  // ready, as Start does. The previous process must be gone (Stop or Kill):
+  // FAILED_PRECONDITION otherwise.
+  absl::Status Restart(const std::vector<std::string>& args,
+                       absl::Duration ready_timeout = absl::Seconds(60));
+
+  // For the current process: the steady-clock time from just before fork()
+  // to the moment its READY=1 (or its "xeniad ready" log line) was read.
+  absl::Duration exec_to_ready() const { return exec_to_ready_; }
+
   // True if the process has exited (reaps it if so).
   bool Exited();
 
-  // Everything the daemon has written to stderr so far.
+  // Everything the current daemon process has written to stderr so far (a
+  // Restart starts it afresh).
   std::string Log();
 
  private:
   DaemonLauncher() = default;
+  // Forks and execs xeniad on dir_ with `args`, and waits until it is ready.
+  absl::Status Launch(const std::vector<std::string>& args, absl::Duration ready_timeout);
+  // SIGKILL, then reaps the process and joins the reader.
+  void KillAndReap();
   void ReadLoop(int fd);
   void JoinReader();
 
+  std::string xeniad_path_;
   std::string dir_;
   std::string socket_;
   std::string state_dir_;
   pid_t pid_ = -1;
   bool exited_ = false;
   int exit_code_ = 0;
+  absl::Duration exec_to_ready_;
   std::thread reader_;
   std::mutex mu_;
   std::string log_;
