@@ -2,6 +2,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/domain/adopted_entry.h"
 #include "daemon/domain/domain_proto.h"
 #include "daemon/operations/domain_lifecycle.h"
 #include "daemon/operations/reconcile_task.h"
@@ -43,6 +44,36 @@ bool ReachedGoal(const std::string& method, const DomainEntry* entry) {
 // the build is complete).
 bool BuildsAGuest(const std::string& method) {
   return method == "CreateDomain" || method == "StartDomain" || method == "RebootDomain";
+}
+
+// Takes a guest the store does not know back under management if xeniad
+// built it (it carries xeniad's mark: the store lost its record, e.g. it
+// was restored from a backup or the state directory is new). Domains made
+// beside xeniad are left alone, as always: the error says why this one is.
+absl::Status AdoptOwnGuest(const hv::DomainFacts& facts, hv::Hypervisor& hypervisor,
+                           DomainRegistry& registry, const ResourceNames& names, absl::Time now,
+                           Logger& logger, JournalChange& change) {
+  const hv::DomainRef ref{facts.domid, facts.uuid};
+  absl::StatusOr<bool> ours = hypervisor.MadeByXeniad(hv::OpContext{}, ref);
+  if (!ours.ok()) return ours.status();
+  if (!*ours) return absl::FailedPreconditionError("made beside xeniad (e.g. with xl)");
+  if (registry.GetByName(facts.name).has_value()) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "built by xeniad, but a defined domain already has the name \"", facts.name, "\""));
+  }
+  absl::StatusOr<xenia::v1::DomainSpec> spec = hypervisor.RetrieveDomainSpec(hv::OpContext{}, ref);
+  if (!spec.ok()) return spec.status();
+  absl::StatusOr<DomainEntry> entry = AdoptedEntry(
+      facts, *std::move(spec), now,
+      "adopted at start-up: xeniad built this guest, but the store had no record of it");
+  if (!entry.ok()) return entry.status();
+  logger.Warn("adopted a guest xeniad built that the store had no record of",
+              {{"domain", facts.name}, {"domid", facts.domid}, {"uuid", facts.uuid}});
+  change.events.push_back(
+      AdoptedEvent(names, *entry, facts.domid,
+                   " at start-up: xeniad built it, but the store had no record of it"));
+  change.put_domains.push_back(*entry);
+  return registry.Insert(*std::move(entry));
 }
 
 }  // namespace
@@ -211,9 +242,21 @@ absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& jour
 
   for (const auto& [uuid, facts] : by_uuid) {
     if (facts->domid == 0) continue;
+    absl::Status adopted = AdoptOwnGuest(*facts, hypervisor, registry, names, now, logger, change);
+    if (adopted.ok()) {
+      ++report.adopted;
+      ++report.running;
+      if (facts->state != hv::RunState::kRunning && facts->state != hv::RunState::kPaused) {
+        report.reconcile.push_back({uuid, std::nullopt});
+      }
+      continue;
+    }
     ++report.unmanaged;
     logger.Info("the hypervisor runs a domain xeniad does not manage; leaving it alone",
-                {{"domid", facts->domid}, {"name", facts->name}, {"uuid", uuid}});
+                {{"domid", facts->domid},
+                 {"name", facts->name},
+                 {"uuid", uuid},
+                 {"why", adopted.message()}});
   }
 
   for (const store::OperationRow& row : *unfinished) {

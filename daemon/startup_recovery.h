@@ -28,6 +28,9 @@ struct RecoveryReport {
   int running = 0;
   int lost = 0;
   int unmanaged = 0;
+  // Guests xeniad built (they carry its mark) that the store had no record
+  // of, taken back under management.
+  int adopted = 0;
   int operations_done = 0;
   int operations_failed = 0;
   // Domains that need a reconciliation once the engine runs, and for those

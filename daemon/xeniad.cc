@@ -266,6 +266,7 @@ absl::StatusOr<std::unique_ptr<Xeniad>> Xeniad::Start(const DaemonConfig& config
                {"running", recovered->running},
                {"lost", recovered->lost},
                {"unmanaged", recovered->unmanaged},
+               {"adopted", recovered->adopted},
                {"operations_settled", recovered->operations_done + recovered->operations_failed},
                {"recovery_ms", absl::ToDoubleMilliseconds(recovery_took)}});
   return std::unique_ptr<Xeniad>(new Xeniad(std::move(p)));

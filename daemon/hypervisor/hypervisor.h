@@ -118,6 +118,10 @@ struct CreateDomainRequest {
   const xenia::v1::DomainSpec* spec = nullptr;
   // Leave the domain paused after building it (xl create -p).
   bool start_paused = false;
+  // Mark the domain in the hypervisor as made by xeniad (MadeByXeniad reads
+  // the mark back), so that a xeniad that lost its record of the domain can
+  // tell it from one made beside it with xl.
+  bool made_by_xeniad = false;
 };
 
 struct ShutdownDomainRequest {
@@ -186,6 +190,10 @@ class Hypervisor {
   // backend cannot recover are left unset. NOT_FOUND as for the other calls.
   virtual absl::StatusOr<xenia::v1::DomainSpec> RetrieveDomainSpec(const OpContext& ctx,
                                                                    const DomainRef& domain) = 0;
+
+  // Whether the domain carries the mark of CreateDomainRequest.made_by_xeniad.
+  // NOT_FOUND as for the other calls.
+  virtual absl::StatusOr<bool> MadeByXeniad(const OpContext& ctx, const DomainRef& domain) = 0;
 
   // Registers the one handler for DomainEvents (not owned; must outlive the
   // Hypervisor). Events that happened before the call (e.g. while the daemon

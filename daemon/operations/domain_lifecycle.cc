@@ -36,6 +36,7 @@ absl::Status StartInHypervisor(TaskContext& ctx, const DomainEntry& entry, bool 
   hv::CreateDomainRequest request;
   request.spec = &entry.spec;
   request.start_paused = paused;
+  request.made_by_xeniad = true;
   absl::StatusOr<hv::DomainFacts> facts = ctx.hypervisor().CreateDomain(ctx.hv_context(), request);
   if (!facts.ok()) return facts.status();
   absl::Time now = ctx.Now();

@@ -1,6 +1,7 @@
 #include "daemon/operations/domain_tasks.h"
 
 #include "absl/strings/str_cat.h"
+#include "daemon/domain/adopted_entry.h"
 #include "daemon/domain/spec_validation.h"
 #include "daemon/operations/domain_lifecycle.h"
 #include "daemon/proto_time.h"
@@ -337,41 +338,16 @@ class AdoptDomainTask final : public OperationTask {
     absl::StatusOr<xenia::v1::DomainSpec> spec =
         ctx.hypervisor().RetrieveDomainSpec(ctx.hv_context(), ref);
     if (!spec.ok()) return StepResult::Failed(spec.status());
-    if (absl::Status s = ValidateAndDefaultSpec(&*spec); !s.ok()) {
-      return StepResult::Failed(absl::InvalidArgumentError(absl::StrCat(
-          "domain \"", name_, "\" cannot be adopted as it is defined: ", s.message())));
-    }
-    absl::Time now = ctx.Now();
-    DomainEntry entry;
-    entry.spec = *std::move(spec);
-    entry.create_time = now;
-    entry.update_time = now;
-    xenia::v1::DomainStatus& status = entry.status;
-    switch (facts->state) {
-      case hv::RunState::kPaused:
-        status.set_power_state(xenia::v1::PAUSED);
-        break;
-      case hv::RunState::kRunning:
-        status.set_power_state(xenia::v1::RUNNING);
-        break;
-      default:
-        // Going down: the reconciliation that follows applies its policy.
-        status.set_power_state(xenia::v1::SHUTTING_DOWN);
-        ctx.RequestReconcile();
-    }
-    ApplyFacts(*facts, now, &status);
-    *status.mutable_start_time() = ToProto(now);
-    *status.mutable_state_change_time() = ToProto(now);
-    status.set_message("adopted: created beside xeniad and taken under management");
-    xenia::v1::PowerState adopted_state = status.power_state();
-    if (absl::Status s = ctx.InsertDomain(std::move(entry)); !s.ok()) {
+    absl::StatusOr<DomainEntry> entry =
+        AdoptedEntry(*facts, *std::move(spec), ctx.Now(),
+                     "adopted: created beside xeniad and taken under management");
+    if (!entry.ok()) return StepResult::Failed(entry.status());
+    // Going down: the reconciliation that follows applies its policy.
+    if (entry->status.power_state() == xenia::v1::SHUTTING_DOWN) ctx.RequestReconcile();
+    xenia::v1::Event adopted = AdoptedEvent(ctx.names(), *entry, facts->domid, "");
+    if (absl::Status s = ctx.InsertDomain(*std::move(entry)); !s.ok()) {
       return StepResult::Failed(s);
     }
-    xenia::v1::Event adopted;
-    adopted.set_type(xenia::v1::Event::DOMAIN_ADOPTED);
-    adopted.set_resource(ctx.names().Domain(name_));
-    adopted.set_new_power_state(adopted_state);
-    adopted.set_message(absl::StrCat("domain ", name_, " (domid ", facts->domid, ") adopted"));
     ctx.AddEvent(std::move(adopted));
     return StepResult::Done();
   }

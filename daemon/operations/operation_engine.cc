@@ -257,9 +257,7 @@ void OperationEngine::SubmitLocked(OperationRequest request, OperationCallback d
   op->hv_context.trace_id = op->id;
   Op* raw = op.get();
   op->hv_context.progress = [this, raw](int percent, absl::string_view message) {
-    absl::MutexLock lock(&mu_);
-    raw->record.operation.set_progress_percent(percent);
-    raw->record.operation.set_progress_message(std::string(message));
+    ReportProgress(raw, percent, message);
   };
   Operation& resource = op->record.operation;
   resource.set_name(names_.Operation(op->id));
@@ -405,6 +403,28 @@ void OperationEngine::OnAdmissionSynced(const std::string& id, absl::Status stat
 
 // ------------------------------------------------------------------ running
 
+void OperationEngine::ReportProgress(Op* op, int percent, absl::string_view message) {
+  JournalChange change;
+  {
+    absl::MutexLock lock(&mu_);
+    Operation& resource = op->record.operation;
+    if (resource.progress_percent() == percent && resource.progress_message() == message) return;
+    resource.set_progress_percent(percent);
+    resource.set_progress_message(std::string(message));
+    // Watchers hear of the progress of a long step, at most once an
+    // interval: a quick operation is told by its journalled steps alone.
+    const absl::Time now = clock_.Now();
+    if (stopping_ || !op->stepping || op->ending ||
+        now - op->last_progress_event < options_.progress_event_interval) {
+      return;
+    }
+    op->last_progress_event = now;
+    change.operations.push_back(op->record);
+  }
+  // Written, not synced: progress is acknowledged to no one.
+  JournalSubmit(std::move(change), store::Durability::kWritten, [](absl::Status) {});
+}
+
 void OperationEngine::ScheduleFrontLocked(const std::string& domain_uuid) {
   auto it = queues_.find(domain_uuid);
   if (it == queues_.end() || it->second.ops.empty()) return;
@@ -451,6 +471,7 @@ void OperationEngine::RunStep(Op* op) {
       resource.set_state(Operation::RUNNING);
       resource.set_progress_message("running");
       *resource.mutable_start_time() = ToProto(clock_.Now());
+      op->last_progress_event = clock_.Now();
     }
     resource.set_cancellable(op->task->CanCancel().ok());
   }

@@ -53,6 +53,10 @@ struct OperationEngineOptions {
   size_t max_finished_in_memory = 1000;
   // How long request_ids are remembered (at least 24 hours).
   absl::Duration request_id_retention = absl::Hours(25);
+  // A running step's progress is journalled (and so becomes an
+  // OPERATION_CHANGED event) at most this often, and not in its first
+  // interval.
+  absl::Duration progress_event_interval = absl::Milliseconds(250);
 };
 
 // A request to run an operation.
@@ -149,6 +153,9 @@ class OperationEngine final : public hv::DomainEventHandler {
                               std::optional<xenia::v1::LifecycleAction> action,
                               std::vector<std::function<void()>>* after)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Records a step's progress; journals it now and then (see
+  // progress_event_interval). Not under mu_.
+  void ReportProgress(Op* op, int percent, absl::string_view message) ABSL_LOCKS_EXCLUDED(mu_);
   void OnAdmissionJournalled(Op* op, absl::Status status);
   void OnAdmissionSynced(const std::string& id, absl::Status status);
   void OnParkJournalled(Op* op, absl::Time wake_at);

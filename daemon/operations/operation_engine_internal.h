@@ -29,6 +29,9 @@ struct OperationEngine::Op {
   bool ending = false;
   bool started = false;
   bool is_reconcile = false;
+  // When the operation's progress last went to the journal (or its first
+  // step began).
+  absl::Time last_progress_event;
   // Replies waiting for the first record to be synced: the request's own and
   // duplicates (same request_id).
   std::vector<OperationCallback> on_journalled;

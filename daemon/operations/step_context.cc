@@ -90,9 +90,7 @@ void OperationEngine::StepContext::AddEvent(xenia::v1::Event event) {
 }
 
 void OperationEngine::StepContext::SetProgress(int percent, absl::string_view message) {
-  absl::MutexLock lock(&engine_.mu_);
-  op_.record.operation.set_progress_percent(percent);
-  op_.record.operation.set_progress_message(std::string(message));
+  engine_.ReportProgress(&op_, percent, message);
 }
 
 void OperationEngine::StepContext::Undo() {

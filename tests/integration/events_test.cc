@@ -2,6 +2,7 @@
 // commit order with gap-free sequences, resumable across a daemon kill,
 // bounded by the retention, and a slow watcher cut off without slowing the
 // daemon or the other watchers; and `xenia events` on top.
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <string>
@@ -222,6 +223,48 @@ TEST_F(RetentionTest, OldEventsAreDroppedAndAskingForThemIsOutOfRange) {
                       {"no longer kept", "re-list", "retention 20"}));
   // From 0 means "from the oldest kept", which is fine.
   EXPECT_EQ(Watch(0, 3).size(), 3u);
+}
+
+class SlowBuildTest : public EventsTest {
+ protected:
+  void SetUp() override {
+    std::string config = dir_.path() + "/xeniad.yaml";
+    std::ofstream(config) << "sim:\n  create_time: 2s\n";
+    options_.args = {"--config", config};
+    DaemonFixture::SetUp();
+  }
+};
+
+TEST_F(SlowBuildTest, ALongStepReportsItsProgressAndAQuickOneDoesNot) {
+  CreateOrDie("slow", 256, /*start=*/true);
+  CreateOrDie("quick", 256, /*start=*/false);
+  Operation op;
+  ASSERT_TRUE(Pause("slow", &op).ok());
+  WaitDone(op);
+
+  std::vector<int> slow_running;
+  int quick_running = 0;
+  for (const Event& e : ListAll()) {
+    if (e.type() != Event::OPERATION_CHANGED || e.operation_state() != Operation::RUNNING) continue;
+    if (e.resource() == "hosts/testhost/domains/slow") {
+      slow_running.push_back(e.progress_percent());
+      EXPECT_NE(e.message().find("buil"), std::string::npos) << e.ShortDebugString();
+    } else {
+      ++quick_running;
+    }
+  }
+  // Two seconds of building, told at most every quarter of a second and
+  // never in the first: several steps forward, in order.
+  EXPECT_GE(slow_running.size(), 3u);
+  EXPECT_LE(slow_running.size(), 8u);
+  EXPECT_TRUE(std::is_sorted(slow_running.begin(), slow_running.end()));
+  for (int percent : slow_running) {
+    EXPECT_GT(percent, 0);
+    EXPECT_LE(percent, 100);
+  }
+  // The define and the pause were quick: their steps are events, their
+  // progress is not.
+  EXPECT_EQ(quick_running, 0);
 }
 
 class SlowWatcherTest : public EventsTest {

@@ -1,7 +1,11 @@
 // Domains made beside xeniad (as `xl create` would on Xen; on the simulator,
 // SimulatorService.CreateUnmanagedDomain) are listed as unmanaged and left
-// alone until adopted.
+// alone until adopted; guests xeniad built itself are taken back at start-up
+// when the store has lost them.
+#include <filesystem>
+
 #include "tests/integration/daemon_fixture.h"
+#include "xenia/v1/event.grpc.pb.h"
 
 namespace xenia::testing {
 namespace {
@@ -94,6 +98,55 @@ TEST_F(UnmanagedTest, AdoptionTakesItUnderManagement) {
   ASSERT_TRUE(Destroy("xlguest", &op).ok());
   ASSERT_TRUE(EndedWith(WaitDone(op), Operation::DONE));
   EXPECT_EQ(GetOrDie("xlguest").status().power_state(), xenia::v1::SHUTOFF);
+}
+
+TEST_F(UnmanagedTest, AGuestXeniadBuiltIsAdoptedAtStartWhenTheStoreLostIt) {
+  xenia::v1::Domain mine = CreateOrDie("mine", 256);
+  int32_t beside = CreateBeside("xlguest");
+  // The store is lost while xeniad is down (a restore from an old backup, a
+  // wiped state directory); the guests, and the simulated host, live on.
+  daemon_->Kill();
+  daemon_.reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(db_path() + suffix);
+  }
+  StartDaemon();
+  EXPECT_EQ(LogField(daemon_->log(), "xeniad ready", "adopted"), "1");
+  EXPECT_EQ(LogField(daemon_->log(), "xeniad ready", "unmanaged"), "1");
+
+  // Its own guest is taken back, running as it was, and the event says so.
+  xenia::v1::Domain d = GetOrDie("mine");
+  EXPECT_TRUE(d.status().managed());
+  EXPECT_EQ(d.status().domid(), mine.status().domid());
+  EXPECT_EQ(d.status().power_state(), xenia::v1::RUNNING);
+  EXPECT_EQ(d.spec().uuid(), mine.spec().uuid());
+  EXPECT_EQ(d.spec().memory_mib(), 256);
+  EXPECT_NE(d.status().message().find("adopted at start-up"), std::string::npos)
+      << d.status().message();
+  auto events = xenia::v1::EventService::NewStub(daemon_->channel());
+  xenia::v1::ListEventsRequest list;
+  xenia::v1::ListEventsResponse listed;
+  ASSERT_TRUE(events->ListEvents(Context().get(), list, &listed).ok());
+  int adopted_events = 0;
+  for (const xenia::v1::Event& e : listed.events()) {
+    if (e.type() != xenia::v1::Event::DOMAIN_ADOPTED) continue;
+    ++adopted_events;
+    EXPECT_EQ(e.resource(), "hosts/testhost/domains/mine");
+    EXPECT_EQ(e.new_power_state(), xenia::v1::RUNNING);
+    EXPECT_NE(e.message().find("xeniad built it"), std::string::npos) << e.message();
+  }
+  EXPECT_EQ(adopted_events, 1);
+
+  // What was made beside xeniad stays unmanaged and untouched.
+  xenia::v1::Domain other;
+  ASSERT_TRUE(Get("xlguest", &other).ok());
+  EXPECT_FALSE(other.status().managed());
+  EXPECT_EQ(other.status().domid(), beside);
+
+  // And the adopted guest is xeniad's to drive again.
+  Operation op;
+  ASSERT_TRUE(Destroy("mine", &op).ok());
+  EXPECT_TRUE(EndedWith(WaitDone(op), Operation::DONE));
 }
 
 TEST_F(UnmanagedTest, AdoptingWhatIsNotThereIsNotFound) {

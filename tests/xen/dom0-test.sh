@@ -346,10 +346,9 @@ step_restart_readopts() {
 }
 
 # xeniad is killed while libxl builds a guest. The restarted daemon settles
-# the create (done, or failed with a reason), what it says of the domain
-# agrees with xl, and a create that says done left the guest running. Not
-# gating yet (3/7 is under way): today the half-built guest is found paused
-# and the create is called done.
+# the create: done with the guest running (the build had finished), or
+# failed saying the build was interrupted, with the half-built guest
+# destroyed; what it says of the domain agrees with xl.
 step_kill_mid_create() {
   local op log_from deadline state domid xl_id rc
   log_from=$(stat -c %s "$XENIAD_LOG")
@@ -421,6 +420,35 @@ step_unmanaged() {
   [ "$(xl_domid xlmade)" = "$domid" ] && [ "$(heartbeats_since xlmade "$off")" -ge 3 ] ||
     { fail "xlmade was disturbed: domid $(xl_domid xlmade), state $(xl_state xlmade)"; return; }
   DETAIL="domid $domid shown, managed: no, untouched for 5s"
+}
+
+# The store is lost while xeniad is down (a wiped state directory, an old
+# backup): the guest xeniad built is taken back at start (libxl's stored
+# config carries xeniad's mark), the one made with xl stays unmanaged.
+step_lost_store() {
+  local off domid xldomid got log_from
+  off=$(log_size kept)
+  xenia_ create "$(spec kept PV)" --start --wait || { fail "xenia create kept exited $?"; return; }
+  wait_heartbeats kept "$off" 120 || { fail "no heartbeat from kept"; return; }
+  domid=$(xl_domid kept)
+  xldomid=$(xl_domid xlmade) || { fail "xlmade is not running (see step unmanaged)"; return; }
+  kill "$XENIAD_PID"
+  wait "$XENIAD_PID" 2>/dev/null
+  mkdir -p /var/lib/xenia-lost
+  mv /var/lib/xenia/xenia.db* /var/lib/xenia-lost/ || { fail "cannot move the store aside"; return; }
+  log_from=$(stat -c %s "$XENIAD_LOG")
+  start_xeniad || return
+  got=$(info_json kept '"\(.status.domid) \(.status.powerState) \(.status.managed // false)"')
+  [ "$got" = "$domid RUNNING true" ] ||
+    { fail "kept after the store was lost: '$got', want '$domid RUNNING true'"; return; }
+  tail -c +$((log_from + 1)) "$XENIAD_LOG" | grep -q 'msg="adopted a guest xeniad built' ||
+    { fail "xeniad did not log the adoption of kept"; return; }
+  got=$(info_json xlmade '"\(.status.domid) \(.status.managed // false)"')
+  [ "$got" = "$xldomid false" ] || { fail "xlmade after the restart: '$got', want '$xldomid false'"; return; }
+  off=$(log_size kept)
+  wait_heartbeats kept "$off" 30 || { fail "kept stopped beating"; return; }
+  xenia_ destroy kept --wait && xenia_ delete kept --wait || { fail "cleanup of kept failed"; return; }
+  DETAIL="kept (domid $domid) adopted back, RUNNING, managed; xlmade (domid $xldomid) still unmanaged"
 }
 
 step_adopt() {
@@ -524,6 +552,7 @@ step gate delete            destroy                step_delete
 step gate restart_readopts  xeniad_start           step_restart_readopts
 step gate kill_mid_create   xeniad_start           step_kill_mid_create
 step gate unmanaged         xeniad_start           step_unmanaged
+step gate lost_store        unmanaged              step_lost_store
 step gate adopt             unmanaged              step_adopt
 xl_domid xlmade >/dev/null && xl_ destroy xlmade # when adopt did not clean up
 step gate no_memory         xeniad_start           step_no_memory

@@ -11,6 +11,7 @@
 #include "daemon/hypervisor/libxl/libxl_events.h"
 #include "daemon/hypervisor/libxl/libxl_hypervisor.h"
 #include "daemon/hypervisor/libxl/libxl_status.h"
+#include "daemon/hypervisor/libxl/xeniad_mark.h"
 
 namespace xenia::hv {
 namespace {
@@ -122,6 +123,7 @@ absl::StatusOr<DomainFacts> LibxlHypervisor::CreateDomain(const OpContext& ctx,
   if (IsValidUuid(spec.uuid())) spec.set_uuid(NormalizeUuid(spec.uuid()));
   ScopedDomainConfig cfg;
   if (absl::Status s = SpecToDomainConfig(spec, cfg.get()); !s.ok()) return s;
+  if (req.made_by_xeniad) AddXeniadMark(cfg.get());
   const std::string label = absl::StrCat("domain \"", spec.name(), "\"");
 
   if (!AcquireCreateSlot(ctx.deadline)) {

@@ -17,6 +17,7 @@
 #include "daemon/hypervisor/libxl/libxl_status.h"
 #include "daemon/hypervisor/libxl/pv_control.h"
 #include "daemon/hypervisor/libxl/stored_config.h"
+#include "daemon/hypervisor/libxl/xeniad_mark.h"
 
 namespace xenia::hv {
 namespace {
@@ -315,6 +316,24 @@ absl::StatusOr<xenia::v1::DomainSpec> LibxlHypervisor::RetrieveDomainSpec(const 
                                             " cannot be read: ", spec.status().message()));
   }
   return spec;
+}
+
+absl::StatusOr<bool> LibxlHypervisor::MadeByXeniad(const OpContext& ctx, const DomainRef& domain) {
+  if (absl::Status s = CheckContext(ctx); !s.ok()) return s;
+  absl::StatusOr<DomainFacts> facts = Lookup(domain);
+  if (!facts.ok()) return facts.status();
+  if (facts->domid == 0) return false;
+  absl::StatusOr<std::optional<std::string>> stored =
+      ReadStoredConfigJson(this->ctx(), facts->domid);
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value()) return false;
+  ScopedDomainConfig cfg;
+  const int rc = libxl_retrieve_domain_configuration(this->ctx(), facts->domid, cfg.get(), nullptr);
+  if (rc != 0) {
+    return LibxlStatus(rc, absl::StrCat("retrieving the configuration of ",
+                                        DomainLabelFor(facts->domid, facts->name)));
+  }
+  return HasXeniadMark(*cfg);
 }
 
 void LibxlHypervisor::Watch(DomainEventHandler* handler) { events_->SetHandler(handler); }

@@ -72,6 +72,10 @@ class LibxlHypervisor final : public Hypervisor {
   // memory and vCPUs.
   absl::StatusOr<xenia::v1::DomainSpec> RetrieveDomainSpec(const OpContext& ctx,
                                                            const DomainRef& domain) override;
+  // The mark is a key of the domain's create info (c_info.xsdata, which
+  // libxl also writes to the domain's xenstore directory) in the
+  // configuration libxl stores for the domain.
+  absl::StatusOr<bool> MadeByXeniad(const OpContext& ctx, const DomainRef& domain) override;
   void Watch(DomainEventHandler* handler) override;
 
  private:

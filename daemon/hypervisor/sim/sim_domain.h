@@ -37,6 +37,8 @@ struct SimDomainRecord {
   int32_t max_vcpus = 0;
   GuestTimeline timeline;
   GuestSchedule schedule;
+  // Created through xeniad (CreateDomainRequest.made_by_xeniad), not beside it.
+  bool made_by_xeniad = false;
 };
 
 // `domain 7 ("web1")`: how messages name a domain.

@@ -238,6 +238,15 @@ absl::StatusOr<std::vector<DomainFacts>> SimHost::ListDomains(const OpContext& c
   return list;
 }
 
+absl::StatusOr<bool> SimHost::MadeByXeniad(const OpContext& ctx, const DomainRef& ref) {
+  if (absl::Status s = CheckContext(ctx, clock_); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  if (ref.domid == 0) return false;
+  absl::StatusOr<Domain*> domain = ResolveLocked(ref);
+  if (!domain.ok()) return domain.status();
+  return (*domain)->record.made_by_xeniad;
+}
+
 absl::StatusOr<DomainFacts> SimHost::DescribeDomain(const OpContext& ctx, const DomainRef& ref) {
   if (absl::Status s = CheckContext(ctx, clock_); !s.ok()) return s;
   absl::StatusOr<DomainFacts> facts;

@@ -56,6 +56,8 @@ class SimHost {
       ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<DomainFacts> DescribeDomain(const OpContext& ctx, const DomainRef& ref)
       ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<bool> MadeByXeniad(const OpContext& ctx, const DomainRef& ref)
+      ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<DomainFacts> CreateDomain(const OpContext& ctx, const CreateDomainRequest& req)
       ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status DestroyDomain(const OpContext& ctx, const DomainRef& ref) ABSL_LOCKS_EXCLUDED(mu_);

@@ -184,6 +184,7 @@ absl::StatusOr<DomainFacts> SimHost::CreateDomain(const OpContext& ctx,
   if (!built.ok()) return built.status();
   SimDomainRecord record = *std::move(built);
   record.timeline.cpu_load_ppm = cpu_load_ppm_;
+  record.made_by_xeniad = req.made_by_xeniad;
   record.schedule.boot_ns = DurationNanos(config_.boot_time);
   record.schedule.shutdown_time_ns = DurationNanos(config_.shutdown_time);
 

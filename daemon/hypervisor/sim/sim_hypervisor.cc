@@ -75,6 +75,10 @@ absl::StatusOr<xenia::v1::DomainSpec> SimHypervisor::RetrieveDomainSpec(const Op
   return spec;
 }
 
+absl::StatusOr<bool> SimHypervisor::MadeByXeniad(const OpContext& ctx, const DomainRef& domain) {
+  return host_->MadeByXeniad(ctx, domain);
+}
+
 void SimHypervisor::Watch(DomainEventHandler* handler) { host_->Watch(handler); }
 
 absl::StatusOr<GuestBehavior> SimHypervisor::SetGuestBehavior(const DomainRef& domain,

@@ -106,6 +106,8 @@ class SimHypervisor final : public Hypervisor {
   // type, memory and vCPUs.
   absl::StatusOr<xenia::v1::DomainSpec> RetrieveDomainSpec(const OpContext& ctx,
                                                            const DomainRef& domain) override;
+  // The mark is a flag of the domain's record in the state file.
+  absl::StatusOr<bool> MadeByXeniad(const OpContext& ctx, const DomainRef& domain) override;
   void Watch(DomainEventHandler* handler) override;
 
   // Changes how a running (or paused) guest behaves. NOT_FOUND /

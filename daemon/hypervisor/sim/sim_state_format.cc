@@ -87,7 +87,8 @@ RecordPayload EncodeRecord(const SimDomainRecord& record) {
   p.request_guest_ns = record.schedule.request_guest_ns;
   p.crash_at_guest_ns = record.schedule.crash_at_guest_ns;
   p.poweroff_at_guest_ns = record.schedule.poweroff_at_guest_ns;
-  p.ignore_shutdown = record.schedule.ignore_shutdown ? 1 : 0;
+  p.flags = (record.schedule.ignore_shutdown ? kRecordIgnoresShutdown : 0) |
+            (record.made_by_xeniad ? kRecordMadeByXeniad : 0);
   return p;
 }
 
@@ -124,7 +125,8 @@ absl::StatusOr<SimDomainRecord> DecodeRecord(const RecordPayload& p) {
   r.schedule.shutdown_time_ns = p.shutdown_time_ns;
   r.schedule.requested = static_cast<ShutdownReason>(p.requested_shutdown);
   r.schedule.request_guest_ns = p.request_guest_ns;
-  r.schedule.ignore_shutdown = p.ignore_shutdown != 0;
+  r.schedule.ignore_shutdown = (p.flags & kRecordIgnoresShutdown) != 0;
+  r.made_by_xeniad = (p.flags & kRecordMadeByXeniad) != 0;
   r.schedule.crash_at_guest_ns = p.crash_at_guest_ns;
   r.schedule.poweroff_at_guest_ns = p.poweroff_at_guest_ns;
   return r;

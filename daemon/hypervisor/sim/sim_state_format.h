@@ -66,8 +66,12 @@ struct RecordPayload {
   int64_t crash_at_guest_ns;
   int64_t poweroff_at_guest_ns;
   uint32_t running;
-  uint32_t ignore_shutdown;
+  // kRecordIgnoresShutdown | kRecordMadeByXeniad. (The first files held only
+  // 0 or 1 here, for ignore_shutdown: they read the same.)
+  uint32_t flags;
 };
+constexpr uint32_t kRecordIgnoresShutdown = 1;
+constexpr uint32_t kRecordMadeByXeniad = 2;
 static_assert(sizeof(RecordPayload) <= kCopySize - kCopyOverhead);
 
 // What the header says, in memory.
