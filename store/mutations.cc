@@ -8,12 +8,19 @@ namespace {
 // Upserts rather than INSERT OR REPLACE: REPLACE would resolve a conflict on
 // another unique column (a domain's name, an operation's request id) by
 // deleting the row that holds it.
+//
+// Nearly every put of a known domain keeps its name: the upsert then leaves
+// the name column (and so its index) alone, and only a put that renames the
+// domain (the upsert changes no row) rewrites it, with kRenameDomain.
 constexpr char kPutDomain[] =
     "INSERT INTO domains (uuid, name, spec, status, create_time_us, update_time_us) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-    "ON CONFLICT (uuid) DO UPDATE SET name = excluded.name, spec = excluded.spec, "
-    "status = excluded.status, create_time_us = excluded.create_time_us, "
-    "update_time_us = excluded.update_time_us";
+    "ON CONFLICT (uuid) DO UPDATE SET spec = excluded.spec, status = excluded.status, "
+    "create_time_us = excluded.create_time_us, update_time_us = excluded.update_time_us "
+    "WHERE name = excluded.name";
+constexpr char kRenameDomain[] =
+    "UPDATE domains SET name = ?2, spec = ?3, status = ?4, create_time_us = ?5, "
+    "update_time_us = ?6 WHERE uuid = ?1";
 constexpr char kDomainByName[] = "SELECT uuid FROM domains WHERE name = ?1";
 constexpr char kDeleteDomain[] = "DELETE FROM domains WHERE uuid = ?1";
 // An operation's id, target, method, request_id, request and create time
@@ -57,15 +64,20 @@ absl::Status PutDomain(Connection& writer, const DomainRow& row) {
   if (row.name.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("PutDomain: domain ", row.uuid, " has no name"));
   }
-  absl::StatusOr<ScopedStatement> put = writer.Prepare(kPutDomain);
-  if (!put.ok()) return put.status();
-  (*put)->BindText(1, row.uuid);
-  (*put)->BindText(2, row.name);
-  (*put)->BindBlob(3, row.spec);
-  (*put)->BindBlob(4, row.status);
-  (*put)->BindInt64(5, row.create_time_us);
-  (*put)->BindInt64(6, row.update_time_us);
-  absl::Status status = (*put)->Run();
+  absl::Status status;
+  for (const char* sql : {kPutDomain, kRenameDomain}) {
+    absl::StatusOr<ScopedStatement> put = writer.Prepare(sql);
+    if (!put.ok()) return put.status();
+    (*put)->BindText(1, row.uuid);
+    (*put)->BindText(2, row.name);
+    (*put)->BindBlob(3, row.spec);
+    (*put)->BindBlob(4, row.status);
+    (*put)->BindInt64(5, row.create_time_us);
+    (*put)->BindInt64(6, row.update_time_us);
+    status = (*put)->Run();
+    // Done unless the upsert found the domain under another name.
+    if (!status.ok() || writer.changes() > 0) break;
+  }
   if (status.ok() || !IsUniqueViolation(status)) return status;
   // The uuid is the upsert's key, so the only unique column left is the name.
   std::string holder = Holder(writer, kDomainByName, row.name);
