@@ -8,7 +8,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libsqlite3-dev prometheus-cpp-dev libxen-dev
   libyaml-cpp-dev libcli11-dev
-  libyajl-dev
+  libyajl-dev libxxhash-dev
   libgtest-dev libgmock-dev
   # the real-Xen tier (tests/xen/): QEMU, the dom0 image and the guest
   qemu-system-x86 debootstrap busybox-static e2fsprogs cpio gzip
