@@ -147,7 +147,9 @@ absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& jour
           // (its devices missing), even if it was to start paused. Destroy
           // it, as a failed build would have (it never ran, so nothing is
           // lost); the operation fails and can simply be retried.
-          std::string label = absl::StrCat("domid ", facts.domid);
+          const std::string interrupted =
+              absl::StrCat("xeniad stopped while the hypervisor was building the guest (domid ",
+                           facts.domid, ")");
           absl::Status destroyed =
               hypervisor.DestroyDomain(hv::OpContext{}, hv::DomainRef{facts.domid, facts.uuid});
           if (destroyed.ok()) {
@@ -160,14 +162,13 @@ absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& jour
             status.clear_start_time();
             --report.running;
             half_built[entry.name()] = absl::StrCat(
-                "xeniad stopped while the hypervisor was building the guest (", label,
-                "); the half-built guest was destroyed and the domain is shut off: start it again");
+                interrupted,
+                "; the half-built guest was destroyed and the domain is shut off: start it again");
           } else {
             logger.Error("cannot destroy a guest that xeniad died building",
                          {{"domain", entry.name()}, {"domid", facts.domid}, {"error", destroyed}});
             half_built[entry.name()] = absl::StrCat(
-                "xeniad stopped while the hypervisor was building the guest (", label,
-                "), which is left paused and half-built because destroying it failed (",
+                interrupted, ", which is left paused and half-built because destroying it failed (",
                 destroyed.message(), "): destroy it, then start it again");
           }
           status.set_message(half_built[entry.name()]);

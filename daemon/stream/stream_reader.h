@@ -68,8 +68,8 @@ class StreamReader {
  private:
   enum class Phase { kStart, kPages, kStated, kEnded, kFailed };
 
-  // Reads exactly `n` bytes into `out` and adds them to the digest; fewer
-  // only at the source's end (the count read is returned).
+  // Reads exactly `n` bytes into `out`; fewer only at the source's end (the
+  // count read is returned). The caller adds verified bytes to the digest.
   absl::StatusOr<size_t> ReadExact(char* out, size_t n);
   // Reads one record's head, payload and checksum into payload_, checking
   // the type's length limit and the checksum.
@@ -88,8 +88,6 @@ class StreamReader {
   uint32_t page_size_ = 0;
   int64_t offset_ = 0;
   int64_t index_ = 0;
-  // Whether bytes read go into the digest (not the END record's).
-  bool digesting_ = true;
   std::string buffer_;
   size_t buffer_pos_ = 0;
   std::string payload_;

@@ -323,17 +323,12 @@ absl::StatusOr<bool> LibxlHypervisor::MadeByXeniad(const OpContext& ctx, const D
   absl::StatusOr<DomainFacts> facts = Lookup(domain);
   if (!facts.ok()) return facts.status();
   if (facts->domid == 0) return false;
-  absl::StatusOr<std::optional<std::string>> stored =
-      ReadStoredConfigJson(this->ctx(), facts->domid);
-  if (!stored.ok()) return stored.status();
-  if (!stored->has_value()) return false;
+  // The mark is in the config libxl stored at create; the live state that
+  // libxl_retrieve_domain_configuration would merge in is not needed.
   ScopedDomainConfig cfg;
-  const int rc = libxl_retrieve_domain_configuration(this->ctx(), facts->domid, cfg.get(), nullptr);
-  if (rc != 0) {
-    return LibxlStatus(rc, absl::StrCat("retrieving the configuration of ",
-                                        DomainLabelFor(facts->domid, facts->name)));
-  }
-  return HasXeniadMark(*cfg);
+  absl::StatusOr<bool> stored = ReadStoredConfig(this->ctx(), facts->domid, cfg.get());
+  if (!stored.ok()) return stored.status();
+  return *stored && HasXeniadMark(*cfg);
 }
 
 void LibxlHypervisor::Watch(DomainEventHandler* handler) { events_->SetHandler(handler); }

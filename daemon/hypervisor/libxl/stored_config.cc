@@ -34,17 +34,24 @@ absl::StatusOr<std::optional<std::string>> ReadStoredConfigJson(libxl_ctx* ctx, 
   return std::optional<std::string>(std::move(json));
 }
 
-absl::StatusOr<std::optional<libxl_domain_type>> ReadStoredDomainType(libxl_ctx* ctx,
-                                                                      uint32_t domid) {
+absl::StatusOr<bool> ReadStoredConfig(libxl_ctx* ctx, uint32_t domid, libxl_domain_config* cfg) {
   absl::StatusOr<std::optional<std::string>> json = ReadStoredConfigJson(ctx, domid);
   if (!json.ok()) return json.status();
-  if (!json->has_value()) return std::optional<libxl_domain_type>();
-  ScopedDomainConfig cfg;
-  const int rc = libxl_domain_config_from_json(ctx, cfg.get(), (*json)->c_str());
+  if (!json->has_value()) return false;
+  const int rc = libxl_domain_config_from_json(ctx, cfg, (*json)->c_str());
   if (rc != 0) {
     return LibxlStatus(rc,
                        absl::StrCat("parsing the configuration libxl stored for domid ", domid));
   }
+  return true;
+}
+
+absl::StatusOr<std::optional<libxl_domain_type>> ReadStoredDomainType(libxl_ctx* ctx,
+                                                                      uint32_t domid) {
+  ScopedDomainConfig cfg;
+  absl::StatusOr<bool> stored = ReadStoredConfig(ctx, domid, cfg.get());
+  if (!stored.ok()) return stored.status();
+  if (!*stored) return std::optional<libxl_domain_type>();
   return std::optional<libxl_domain_type>((*cfg).c_info.type);
 }
 

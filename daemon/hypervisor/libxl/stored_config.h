@@ -18,6 +18,10 @@ namespace xenia::hv {
 // or a domain built by another toolstack).
 absl::StatusOr<std::optional<std::string>> ReadStoredConfigJson(libxl_ctx* ctx, uint32_t domid);
 
+// Parses the stored config of domain `domid` into `cfg` (freshly
+// initialized); false when libxl stored none.
+absl::StatusOr<bool> ReadStoredConfig(libxl_ctx* ctx, uint32_t domid, libxl_domain_config* cfg);
+
 // The guest type in the stored config; nullopt when there is none.
 absl::StatusOr<std::optional<libxl_domain_type>> ReadStoredDomainType(libxl_ctx* ctx,
                                                                       uint32_t domid);
