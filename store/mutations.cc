@@ -38,6 +38,14 @@ constexpr char kAppendEvent[] =
 constexpr char kPutMeta[] =
     "INSERT INTO meta (key, value) VALUES (?1, ?2) "
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+// A save image's name is the upsert's key; its path is unique too.
+constexpr char kPutSaveImage[] =
+    "INSERT INTO save_images (name, domain_uuid, path, body, create_time_us) "
+    "VALUES (?1, ?2, ?3, ?4, ?5) "
+    "ON CONFLICT (name) DO UPDATE SET domain_uuid = excluded.domain_uuid, "
+    "path = excluded.path, body = excluded.body, create_time_us = excluded.create_time_us";
+constexpr char kSaveImageByPath[] = "SELECT name FROM save_images WHERE path = ?1";
+constexpr char kDeleteSaveImage[] = "DELETE FROM save_images WHERE name = ?1";
 constexpr char kDeleteFinishedOperations[] =
     "DELETE FROM operations WHERE state >= 3 AND update_time_us < ?1";
 // The sequence of the keep-th newest event; everything below it goes. With
@@ -147,6 +155,38 @@ absl::Status PutMeta(Connection& writer, const std::string& key, const std::stri
   return (*put)->Run();
 }
 
+absl::Status PutSaveImage(Connection& writer, const SaveImageRow& row) {
+  if (row.name.empty()) {
+    return absl::InvalidArgumentError("PutSaveImage: the save image has no name");
+  }
+  if (row.path.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("PutSaveImage: save image ", row.name, " has no path"));
+  }
+  absl::StatusOr<ScopedStatement> put = writer.Prepare(kPutSaveImage);
+  if (!put.ok()) return put.status();
+  (*put)->BindText(1, row.name);
+  (*put)->BindText(2, row.domain_uuid);
+  (*put)->BindText(3, row.path);
+  (*put)->BindBlob(4, row.body);
+  (*put)->BindInt64(5, row.create_time_us);
+  absl::Status status = (*put)->Run();
+  if (status.ok() || !IsUniqueViolation(status)) return status;
+  // The name is the upsert's key, so the only unique column left is the path.
+  std::string holder = Holder(writer, kSaveImageByPath, row.path);
+  return absl::AlreadyExistsError(absl::StrCat(
+      "save image path \"", row.path, "\" is already used by ",
+      holder.empty() ? std::string("another save image") : absl::StrCat("save image ", holder),
+      "; save image ", row.name, " cannot take it"));
+}
+
+absl::Status DeleteSaveImage(Connection& writer, const std::string& name) {
+  absl::StatusOr<ScopedStatement> del = writer.Prepare(kDeleteSaveImage);
+  if (!del.ok()) return del.status();
+  (*del)->BindText(1, name);
+  return (*del)->Run();
+}
+
 absl::Status ApplyEntry(Connection& writer, const WriteBatch::Entry& entry) {
   switch (entry.kind) {
     case WriteBatch::Entry::Kind::kPutDomain:
@@ -159,6 +199,10 @@ absl::Status ApplyEntry(Connection& writer, const WriteBatch::Entry& entry) {
       return AppendEvent(writer, entry.event);
     case WriteBatch::Entry::Kind::kPutMeta:
       return PutMeta(writer, entry.key, entry.value);
+    case WriteBatch::Entry::Kind::kPutSaveImage:
+      return PutSaveImage(writer, entry.save_image);
+    case WriteBatch::Entry::Kind::kDeleteSaveImage:
+      return DeleteSaveImage(writer, entry.save_image.name);
   }
   return absl::InternalError("WriteBatch entry of an unknown kind");
 }

@@ -15,8 +15,8 @@
 namespace xenia::store {
 
 // Applies every entry of `batch` in order; stops at the first error, which
-// names the entry (ALREADY_EXISTS for a taken domain name, request id or
-// event sequence; INVALID_ARGUMENT for an entry missing its key).
+// names the entry (ALREADY_EXISTS for a taken domain name, request id, event
+// sequence or save image path; INVALID_ARGUMENT for an entry missing its key).
 absl::Status ApplyBatch(Connection& writer, const WriteBatch& batch);
 
 // Deletes operations in a terminal state last updated before `before_us`.

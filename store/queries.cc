@@ -11,6 +11,11 @@ constexpr char kSelectDomains[] =
     "SELECT uuid, name, spec, status, create_time_us, update_time_us FROM domains "
     "ORDER BY name";
 
+constexpr char kSelectSaveImages[] =
+    "SELECT name, domain_uuid, path, body, create_time_us FROM save_images ORDER BY name";
+constexpr char kSelectSaveImage[] =
+    "SELECT name, domain_uuid, path, body, create_time_us FROM save_images WHERE name = ?1";
+
 #define XENIA_OPERATION_COLUMNS                                                   \
   "SELECT id, target, method, request_id, request, state, body, create_time_us, " \
   "update_time_us FROM operations "
@@ -82,6 +87,16 @@ DomainRow ReadDomain(const Statement& row) {
   return domain;
 }
 
+SaveImageRow ReadSaveImage(const Statement& row) {
+  SaveImageRow image;
+  image.name = row.ColumnString(0);
+  image.domain_uuid = row.ColumnString(1);
+  image.path = row.ColumnString(2);
+  image.body = row.ColumnString(3);
+  image.create_time_us = row.ColumnInt64(4);
+  return image;
+}
+
 OperationRow ReadOperation(const Statement& row) {
   OperationRow operation;
   operation.id = row.ColumnString(0);
@@ -139,6 +154,26 @@ absl::StatusOr<std::vector<DomainRow>> QueryDomains(Connection& reader) {
   absl::Status status = ReadAll(**select, ReadDomain, &domains);
   if (!status.ok()) return status;
   return domains;
+}
+
+absl::StatusOr<std::vector<SaveImageRow>> QuerySaveImages(Connection& reader) {
+  absl::StatusOr<ScopedStatement> select = reader.Prepare(kSelectSaveImages);
+  if (!select.ok()) return select.status();
+  std::vector<SaveImageRow> images;
+  absl::Status status = ReadAll(**select, ReadSaveImage, &images);
+  if (!status.ok()) return status;
+  return images;
+}
+
+absl::StatusOr<std::optional<SaveImageRow>> QuerySaveImage(Connection& reader,
+                                                           const std::string& name) {
+  absl::StatusOr<ScopedStatement> select = reader.Prepare(kSelectSaveImage);
+  if (!select.ok()) return select.status();
+  (*select)->BindText(1, name);
+  absl::StatusOr<bool> found = (*select)->Step();
+  if (!found.ok()) return found.status();
+  if (!*found) return std::optional<SaveImageRow>();
+  return std::optional<SaveImageRow>(ReadSaveImage(**select));
 }
 
 absl::StatusOr<std::optional<OperationRow>> QueryOperation(Connection& reader,

@@ -18,6 +18,10 @@ namespace xenia::store {
 
 absl::StatusOr<std::vector<DomainRow>> QueryDomains(Connection& reader);
 
+absl::StatusOr<std::vector<SaveImageRow>> QuerySaveImages(Connection& reader);
+absl::StatusOr<std::optional<SaveImageRow>> QuerySaveImage(Connection& reader,
+                                                           const std::string& name);
+
 absl::StatusOr<std::optional<OperationRow>> QueryOperation(Connection& reader,
                                                            const std::string& id);
 absl::StatusOr<std::optional<OperationRow>> QueryOperationByRequestId(

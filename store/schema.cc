@@ -62,8 +62,26 @@ CREATE TABLE meta (
 ) STRICT;
 )sql";
 
+// Version 2: save images (a domain's memory written to a file).
+//
+//   save_images: by name (primary key; LoadSaveImages sorts by it); by path
+//     (unique: two images never share a file); by domain_uuid, to find a
+//     domain's images. No foreign key to domains: an image outlives the
+//     domain it was taken from.
+constexpr char kSchemaV2[] = R"sql(
+CREATE TABLE save_images (
+  name TEXT NOT NULL PRIMARY KEY,
+  domain_uuid TEXT NOT NULL,
+  path TEXT NOT NULL UNIQUE,
+  body BLOB NOT NULL,
+  create_time_us INTEGER NOT NULL
+) STRICT;
+CREATE INDEX save_images_by_domain ON save_images (domain_uuid);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "domains, operations, events and meta", kSchemaV1},
+    {2, "save images", kSchemaV2},
 };
 
 // `status` with `what` in front of its message.

@@ -188,6 +188,18 @@ absl::StatusOr<std::vector<DomainRow>> SqliteStore::LoadDomains() {
   return QueryDomains(**reader);
 }
 
+absl::StatusOr<std::vector<SaveImageRow>> SqliteStore::LoadSaveImages() {
+  absl::StatusOr<ReaderPool::Lease> reader = readers_.Acquire();
+  if (!reader.ok()) return reader.status();
+  return QuerySaveImages(**reader);
+}
+
+absl::StatusOr<std::optional<SaveImageRow>> SqliteStore::GetSaveImage(const std::string& name) {
+  absl::StatusOr<ReaderPool::Lease> reader = readers_.Acquire();
+  if (!reader.ok()) return reader.status();
+  return QuerySaveImage(**reader, name);
+}
+
 absl::StatusOr<std::optional<OperationRow>> SqliteStore::GetOperation(const std::string& id) {
   absl::StatusOr<ReaderPool::Lease> reader = readers_.Acquire();
   if (!reader.ok()) return reader.status();

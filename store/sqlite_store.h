@@ -42,6 +42,8 @@ class SqliteStore final : public Store {
   absl::Status Write(WriteBatch batch) override;
 
   absl::StatusOr<std::vector<DomainRow>> LoadDomains() override;
+  absl::StatusOr<std::vector<SaveImageRow>> LoadSaveImages() override;
+  absl::StatusOr<std::optional<SaveImageRow>> GetSaveImage(const std::string& name) override;
   absl::StatusOr<std::optional<OperationRow>> GetOperation(const std::string& id) override;
   absl::StatusOr<std::optional<OperationRow>> FindOperationByRequestId(
       const std::string& request_id) override;

@@ -83,6 +83,19 @@ struct EventRow {
   std::string body;
 };
 
+// A save image on this host. Times are Unix microseconds.
+struct SaveImageRow {
+  // The image's resource name ("hosts/h/saveImages/web1-20261124-101500"); primary key.
+  std::string name;
+  // The domain it was taken from (may name a domain since deleted).
+  std::string domain_uuid;
+  // Path relative to the daemon's image directory; unique.
+  std::string path;
+  // The serialized SaveImage resource (opaque to the store).
+  std::string body;
+  int64_t create_time_us = 0;
+};
+
 // One logical change. Cheap to move; not thread-safe by itself.
 class WriteBatch {
  public:
@@ -95,19 +108,34 @@ class WriteBatch {
   void PutOperation(OperationRow row);
   void AppendEvent(EventRow row);
   void PutMeta(std::string key, std::string value);
+  // Insert or replace by name. Fails the batch (ALREADY_EXISTS) if another
+  // image holds the path, or (INVALID_ARGUMENT) if the name or path is empty.
+  void PutSaveImage(SaveImageRow row);
+  // Deleting a name that is not stored is not an error.
+  void DeleteSaveImage(std::string name);
 
   bool empty() const { return entries_.empty(); }
   size_t size() const { return entries_.size(); }
 
   // For the store's implementation. Each kind fills only its fields:
   // kPutDomain `domain`, kDeleteDomain `domain.uuid`, kPutOperation
-  // `operation`, kAppendEvent `event`, kPutMeta `key` and `value`.
+  // `operation`, kAppendEvent `event`, kPutMeta `key` and `value`,
+  // kPutSaveImage `save_image`, kDeleteSaveImage `save_image.name`.
   struct Entry {
-    enum class Kind { kPutDomain, kDeleteDomain, kPutOperation, kAppendEvent, kPutMeta };
+    enum class Kind {
+      kPutDomain,
+      kDeleteDomain,
+      kPutOperation,
+      kAppendEvent,
+      kPutMeta,
+      kPutSaveImage,
+      kDeleteSaveImage
+    };
     Kind kind = Kind::kPutDomain;
     DomainRow domain;
     OperationRow operation;
     EventRow event;
+    SaveImageRow save_image;
     std::string key;
     std::string value;
   };
@@ -170,8 +198,8 @@ class Store {
 
   // Queues a batch for the next group commit; `done` gets the batch's own
   // outcome once it is durable (or failed). `done` may be empty. Errors:
-  // ALREADY_EXISTS (a taken domain name, request_id or event sequence, named
-  // in the message), INVALID_ARGUMENT (an entry without its key),
+  // ALREADY_EXISTS (a taken domain name, request_id, event sequence or save
+  // image path, named in the message), INVALID_ARGUMENT (an entry without its key),
   // UNAVAILABLE (I/O error, database locked by another process),
   // RESOURCE_EXHAUSTED (disk full). When the group's transaction cannot
   // begin or commit, every batch that had not failed by itself gets that
@@ -190,6 +218,11 @@ class Store {
 
   // Every defined domain, by name.
   virtual absl::StatusOr<std::vector<DomainRow>> LoadDomains() = 0;
+
+  // Every save image, by name.
+  virtual absl::StatusOr<std::vector<SaveImageRow>> LoadSaveImages() = 0;
+  // The save image of that name, nullopt if none.
+  virtual absl::StatusOr<std::optional<SaveImageRow>> GetSaveImage(const std::string& name) = 0;
 
   virtual absl::StatusOr<std::optional<OperationRow>> GetOperation(const std::string& id) = 0;
   virtual absl::StatusOr<std::optional<OperationRow>> FindOperationByRequestId(

@@ -35,4 +35,16 @@ void WriteBatch::PutMeta(std::string key, std::string value) {
   entry.value = std::move(value);
 }
 
+void WriteBatch::PutSaveImage(SaveImageRow row) {
+  Entry& entry = entries_.emplace_back();
+  entry.kind = Entry::Kind::kPutSaveImage;
+  entry.save_image = std::move(row);
+}
+
+void WriteBatch::DeleteSaveImage(std::string name) {
+  Entry& entry = entries_.emplace_back();
+  entry.kind = Entry::Kind::kDeleteSaveImage;
+  entry.save_image.name = std::move(name);
+}
+
 }  // namespace xenia::store
