@@ -120,6 +120,10 @@ grpc::ServerUnaryReactor* SimulatorServiceImpl::SetGuestBehavior(
   if (in.has_crash_after()) behavior.crash_after = FromProto(in.crash_after());
   if (in.has_poweroff_after()) behavior.poweroff_after = FromProto(in.poweroff_after());
   if (in.has_shutdown_time()) behavior.shutdown_time = FromProto(in.shutdown_time());
+  if (in.has_dirty_bytes_per_second()) {
+    behavior.dirty_bytes_per_second = in.dirty_bytes_per_second();
+  }
+  if (in.has_working_set_pages()) behavior.working_set_pages = in.working_set_pages();
   for (const auto& [field, d] : {std::pair{"crash_after", behavior.crash_after},
                                  std::pair{"poweroff_after", behavior.poweroff_after},
                                  std::pair{"shutdown_time", behavior.shutdown_time}}) {
@@ -141,6 +145,10 @@ grpc::ServerUnaryReactor* SimulatorServiceImpl::SetGuestBehavior(
   if (scheduled(now->poweroff_after))
     *out->mutable_poweroff_after() = ToProto(*now->poweroff_after);
   if (scheduled(now->shutdown_time)) *out->mutable_shutdown_time() = ToProto(*now->shutdown_time);
+  if (now->dirty_bytes_per_second.has_value()) {
+    out->set_dirty_bytes_per_second(*now->dirty_bytes_per_second);
+  }
+  if (now->working_set_pages.has_value()) out->set_working_set_pages(*now->working_set_pages);
   if (!request->request_id().empty()) {
     absl::MutexLock lock(&mu_);
     answered_[request->request_id()] = {fingerprint, *response};

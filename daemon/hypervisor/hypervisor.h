@@ -33,6 +33,12 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "xenia/v1/domain.pb.h"
+#include "xenia/v1/domain_stream.pb.h"
+
+namespace xenia::stream {
+class ByteSink;
+class StreamReader;
+}  // namespace xenia::stream
 
 namespace xenia::hv {
 
@@ -130,6 +136,47 @@ struct ShutdownDomainRequest {
   ShutdownReason reason = ShutdownReason::kPoweroff;
 };
 
+// Writes a domain's memory and CPU state as a domain stream
+// (docs/design/domain-stream-format.md), as libxl_domain_suspend does.
+struct SaveDomainRequest {
+  DomainRef domain;
+  // What the caller knows of the domain (purpose, name, uuid, spec, source
+  // host); the backend adds its memory geometry and its own name.
+  xenia::v1::StreamHeader header;
+  // Where the stream goes. Borrowed for the duration of the call.
+  stream::ByteSink* sink = nullptr;
+  // Leave the domain as it was (running or paused) once it is written: a
+  // checkpoint. Otherwise it is left shut down with reason kSuspend, for the
+  // caller to destroy once the stream is safe.
+  bool checkpoint = false;
+};
+
+struct SaveDomainResult {
+  // What the END record says: bytes, records, digest.
+  int64_t bytes = 0;
+  int64_t records = 0;
+  std::string digest;
+  // Pages written (a page sent twice counts twice).
+  int64_t pages = 0;
+  // Memory rounds: 1 for a save.
+  int32_t rounds = 1;
+};
+
+// Builds a domain from a domain stream whose header the caller has read
+// (libxl_domain_create_restore). Nothing is left behind unless the whole
+// stream was verified: a domain that fails to restore is destroyed.
+struct RestoreDomainRequest {
+  // The definition to build it from (the header's, or the caller's); its
+  // uuid must be the stream's. Borrowed.
+  const xenia::v1::DomainSpec* spec = nullptr;
+  // The stream, positioned after its header, and that header. Borrowed.
+  stream::StreamReader* reader = nullptr;
+  const xenia::v1::StreamHeader* header = nullptr;
+  // Leave the domain paused once restored.
+  bool start_paused = false;
+  bool made_by_xeniad = false;
+};
+
 // Something happened to a domain on its own (not as the direct result of a
 // call): it shut down, crashed, died, or its state changed. The handler
 // learns *that* a domain needs attention; it reads the facts itself.
@@ -194,6 +241,20 @@ class Hypervisor {
   // Whether the domain carries the mark of CreateDomainRequest.made_by_xeniad.
   // NOT_FOUND as for the other calls.
   virtual absl::StatusOr<bool> MadeByXeniad(const OpContext& ctx, const DomainRef& domain) = 0;
+
+  // Writes the domain's state to req.sink. The domain must be running or
+  // paused (FAILED_PRECONDITION otherwise). On any failure (the sink's,
+  // cancellation, the deadline) the domain is left as it was before.
+  // UNIMPLEMENTED where the backend cannot save.
+  virtual absl::StatusOr<SaveDomainResult> SaveDomain(const OpContext& ctx,
+                                                      const SaveDomainRequest& req) = 0;
+
+  // Builds a domain from a stream. ALREADY_EXISTS / RESOURCE_EXHAUSTED as
+  // for CreateDomain; the stream's errors as StreamReader gives them
+  // (DATA_LOSS for a damaged one) or DATA_LOSS when its memory fails
+  // verification; INVALID_ARGUMENT when it was written by another backend.
+  virtual absl::StatusOr<DomainFacts> RestoreDomain(const OpContext& ctx,
+                                                    const RestoreDomainRequest& req) = 0;
 
   // Registers the one handler for DomainEvents (not owned; must outlive the
   // Hypervisor). Events that happened before the call (e.g. while the daemon

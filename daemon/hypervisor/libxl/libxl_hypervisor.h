@@ -76,6 +76,12 @@ class LibxlHypervisor final : public Hypervisor {
   // libxl also writes to the domain's xenstore directory) in the
   // configuration libxl stores for the domain.
   absl::StatusOr<bool> MadeByXeniad(const OpContext& ctx, const DomainRef& domain) override;
+  // Not yet: UNIMPLEMENTED, saying so (xl's container format around
+  // libxl_domain_suspend / libxl_domain_create_restore comes next).
+  absl::StatusOr<SaveDomainResult> SaveDomain(const OpContext& ctx,
+                                              const SaveDomainRequest& req) override;
+  absl::StatusOr<DomainFacts> RestoreDomain(const OpContext& ctx,
+                                            const RestoreDomainRequest& req) override;
   void Watch(DomainEventHandler* handler) override;
 
  private:

@@ -43,6 +43,17 @@ absl::Status CheckNotNegative(const std::optional<absl::Duration>& d, absl::stri
 
 }  // namespace
 
+void InitMemory(SimDomainRecord& record, int64_t dirty_bytes_per_second,
+                int64_t working_set_pages) {
+  GuestMemory& memory = record.memory;
+  memory.seed = MemorySeed(record.uuid);
+  memory.page_count = record.memory_mib * kSimPagesPerMib;
+  memory.working_set_pages =
+      working_set_pages <= 0 ? memory.page_count : std::min(working_set_pages, memory.page_count);
+  memory.dirty_bytes_per_second = std::max<int64_t>(0, dirty_bytes_per_second);
+  memory.write_offset = 0;
+}
+
 std::string DomainLabel(uint32_t domid, absl::string_view name) {
   return absl::StrFormat("domain %d (\"%s\")", domid, name);
 }
@@ -156,6 +167,16 @@ absl::StatusOr<GuestBehavior> ChangeBehavior(SimDomainRecord& record, const Gues
                                      CheckNotNegative(behavior.shutdown_time, "shutdown_time")}) {
     if (!status.ok()) return status;
   }
+  if (behavior.dirty_bytes_per_second.value_or(0) < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("dirty rate must not be negative, got ",
+                                                   *behavior.dirty_bytes_per_second, " bytes/s"));
+  }
+  if (behavior.working_set_pages.has_value() &&
+      (*behavior.working_set_pages < 0 || *behavior.working_set_pages > record.memory.page_count)) {
+    return absl::InvalidArgumentError(absl::StrCat("working set must be 0 (all memory) to ",
+                                                   record.memory.page_count, " pages, got ",
+                                                   *behavior.working_set_pages));
+  }
   GuestSchedule& schedule = record.schedule;
   const int64_t guest_now = GuestNanosAt(record.timeline, now);
   if (behavior.ignore_shutdown.has_value()) {
@@ -176,6 +197,18 @@ absl::StatusOr<GuestBehavior> ChangeBehavior(SimDomainRecord& record, const Gues
   if (behavior.shutdown_time.has_value()) {
     schedule.shutdown_time_ns = ToGuestNanos(*behavior.shutdown_time);
   }
+  if (behavior.working_set_pages.has_value()) {
+    // The count of writes stays; the pages' versions then follow the new
+    // cycle, as if the guest had always written that working set (a
+    // simulator knob: set it before the domain is saved or migrated).
+    const int64_t writes = WritesAt(record.memory, guest_now);
+    record.memory.working_set_pages =
+        *behavior.working_set_pages == 0 ? record.memory.page_count : *behavior.working_set_pages;
+    SetWritesAt(record.memory, guest_now, writes);
+  }
+  if (behavior.dirty_bytes_per_second.has_value()) {
+    RetimeWrites(record.memory, guest_now, *behavior.dirty_bytes_per_second);
+  }
   return BehaviorAt(record, now);
 }
 
@@ -186,6 +219,8 @@ GuestBehavior BehaviorAt(const SimDomainRecord& record, int64_t now) {
   behavior.crash_after = Remaining(record.schedule.crash_at_guest_ns, guest_now);
   behavior.poweroff_after = Remaining(record.schedule.poweroff_at_guest_ns, guest_now);
   behavior.shutdown_time = FromGuestNanos(record.schedule.shutdown_time_ns);
+  behavior.dirty_bytes_per_second = record.memory.dirty_bytes_per_second;
+  behavior.working_set_pages = record.memory.working_set_pages;
   return behavior;
 }
 

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "daemon/hypervisor/hypervisor.h"
+#include "daemon/hypervisor/sim/guest_memory.h"
 #include "daemon/hypervisor/sim/guest_timeline.h"
 #include "daemon/hypervisor/sim/sim_hypervisor.h"
 #include "xenia/v1/domain.pb.h"
@@ -39,7 +40,14 @@ struct SimDomainRecord {
   GuestSchedule schedule;
   // Created through xeniad (CreateDomainRequest.made_by_xeniad), not beside it.
   bool made_by_xeniad = false;
+  // Its memory's content (seed and page_count follow from uuid and
+  // memory_mib; InitMemory sets them).
+  GuestMemory memory;
 };
+
+// Sets the memory's seed and page count from the record's uuid and size, and
+// the rest to the given defaults (a working set of 0 means all pages).
+void InitMemory(SimDomainRecord& record, int64_t dirty_bytes_per_second, int64_t working_set_pages);
 
 // `domain 7 ("web1")`: how messages name a domain.
 std::string DomainLabel(uint32_t domid, absl::string_view name);

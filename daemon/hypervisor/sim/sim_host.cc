@@ -57,7 +57,8 @@ SimHost::~SimHost() {
 
 absl::Status SimHost::Load() {
   absl::MutexLock lock(&mu_);
-  absl::StatusOr<std::vector<std::pair<uint32_t, SimDomainRecord>>> records = file_->LoadRecords();
+  absl::StatusOr<std::vector<std::pair<uint32_t, SimDomainRecord>>> records =
+      file_->LoadRecords(config_.dirty_bytes_per_second, config_.working_set_pages);
   if (!records.ok()) return records.status();
   std::vector<bool> used(file_->slot_count(), false);
   for (auto& [slot, record] : *records) {

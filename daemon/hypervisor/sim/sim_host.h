@@ -65,6 +65,11 @@ class SimHost {
       ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status PauseDomain(const OpContext& ctx, const DomainRef& ref) ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status UnpauseDomain(const OpContext& ctx, const DomainRef& ref) ABSL_LOCKS_EXCLUDED(mu_);
+  // sim_host_save.cc.
+  absl::StatusOr<SaveDomainResult> SaveDomain(const OpContext& ctx, const SaveDomainRequest& req)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<DomainFacts> RestoreDomain(const OpContext& ctx, const RestoreDomainRequest& req)
+      ABSL_LOCKS_EXCLUDED(mu_);
   void Watch(DomainEventHandler* handler);
   absl::StatusOr<GuestBehavior> SetGuestBehavior(const DomainRef& ref,
                                                  const GuestBehavior& behavior)
@@ -106,6 +111,13 @@ class SimHost {
   // Checks a new domain against names, uuids, slots and memory.
   absl::Status AdmitLocked(const SimDomainRecord& record) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   uint32_t AllocateDomidLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Admits `record` and holds its domid, name, uuid, memory and slot while it
+  // is built; it is on record, paused, from now on (see Reservation).
+  absl::Status ReserveLocked(SimDomainRecord& record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends a reservation: frees it (a failed build) or makes `record` a
+  // domain, running unless `paused`. Returns its facts.
+  void AbandonLocked(uint32_t domid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  DomainFacts CommitLocked(SimDomainRecord record, bool paused) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sleeps create_time, within the deadline and unless cancelled.
   absl::Status SpendCreateTime(const OpContext& ctx, absl::string_view label) const;
   void EventLoop() ABSL_LOCKS_EXCLUDED(mu_);
@@ -132,6 +144,10 @@ class SimHost {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread event_thread_;
 };
+
+// A new domain's spec as a record, without domid and times. INVALID_ARGUMENT
+// naming the field for what the simulator cannot build.
+absl::StatusOr<SimDomainRecord> RecordFromSpec(const CreateDomainRequest& req);
 
 // INVALID_ARGUMENT naming the field for an impossible configuration.
 absl::Status ValidateSimHostConfig(const SimHostConfig& config);

@@ -21,7 +21,8 @@ int64_t DurationNanos(absl::Duration d) {
   return d == absl::InfiniteDuration() ? kNever : absl::ToInt64Nanoseconds(d);
 }
 
-// The spec as a record, without domid and times.
+}  // namespace
+
 absl::StatusOr<SimDomainRecord> RecordFromSpec(const CreateDomainRequest& req) {
   if (req.spec == nullptr) return absl::InvalidArgumentError("CreateDomainRequest.spec is missing");
   const xenia::v1::DomainSpec& spec = *req.spec;
@@ -53,8 +54,6 @@ absl::StatusOr<SimDomainRecord> RecordFromSpec(const CreateDomainRequest& req) {
   return record;
 }
 
-}  // namespace
-
 absl::Status ValidateSimHostConfig(const SimHostConfig& c) {
   auto invalid = [](auto&&... parts) {
     return absl::InvalidArgumentError(absl::StrCat("simulator config: ", parts...));
@@ -80,6 +79,12 @@ absl::Status ValidateSimHostConfig(const SimHostConfig& c) {
     if (d < absl::ZeroDuration()) {
       return invalid(name, " must not be negative, got ", absl::FormatDuration(d));
     }
+  }
+  if (c.dirty_bytes_per_second < 0) {
+    return invalid("dirty_bytes_per_second must not be negative, got ", c.dirty_bytes_per_second);
+  }
+  if (c.working_set_pages < 0) {
+    return invalid("working_set_pages must not be negative, got ", c.working_set_pages);
   }
   if (!(c.cpu_load >= 0.0 && c.cpu_load <= 1.0)) {
     return invalid("cpu_load must be between 0 and 1 (a fraction of each vCPU), got ", c.cpu_load);
@@ -144,6 +149,44 @@ uint32_t SimHost::AllocateDomidLocked() {
   return domid;
 }
 
+absl::Status SimHost::ReserveLocked(SimDomainRecord& record) {
+  if (absl::Status admitted = AdmitLocked(record); !admitted.ok()) return admitted;
+  record.domid = AllocateDomidLocked();
+  const uint32_t slot = free_slots_.back();
+  free_slots_.pop_back();
+  reservations_[record.domid] = Reservation{record.name, record.uuid, record.memory_mib, slot};
+  SimDomainRecord building = record;
+  building.state = RunState::kPaused;
+  building.timeline.running = false;
+  building.timeline.anchor_boot_ns = clock_.BootNanos();
+  file_->StoreRecord(slot, building);
+  return absl::OkStatus();
+}
+
+void SimHost::AbandonLocked(uint32_t domid) {
+  const uint32_t slot = reservations_[domid].slot;
+  reservations_.erase(domid);
+  file_->FreeSlot(slot);
+  free_slots_.push_back(slot);
+}
+
+DomainFacts SimHost::CommitLocked(SimDomainRecord record, bool paused) {
+  const uint32_t slot = reservations_[record.domid].slot;
+  reservations_.erase(record.domid);
+  const int64_t now = clock_.BootNanos();
+  record.state = paused ? RunState::kPaused : RunState::kRunning;
+  record.shutdown_reason = ShutdownReason::kNone;
+  record.timeline.running = !paused;
+  record.timeline.anchor_boot_ns = now;
+  file_->StoreRecord(slot, record);
+  domid_by_name_[record.name] = record.domid;
+  domid_by_uuid_[record.uuid] = record.domid;
+  NoteScheduleLocked(record);
+  DomainFacts facts = FactsAt(record, now);
+  domains_.emplace(record.domid, Domain{slot, std::move(record)});
+  return facts;
+}
+
 absl::Status SimHost::SpendCreateTime(const OpContext& ctx, absl::string_view label) const {
   if (config_.create_time <= absl::ZeroDuration()) return absl::OkStatus();
   absl::Duration budget = config_.create_time;
@@ -188,23 +231,13 @@ absl::StatusOr<DomainFacts> SimHost::CreateDomain(const OpContext& ctx,
   record.schedule.boot_ns = DurationNanos(config_.boot_time);
   record.schedule.shutdown_time_ns = DurationNanos(config_.shutdown_time);
 
+  InitMemory(record, config_.dirty_bytes_per_second, config_.working_set_pages);
+
   absl::Status admitted;
   {
     absl::MutexLock lock(&mu_);
     ApplyDueLocked(clock_.BootNanos());
-    admitted = AdmitLocked(record);
-    if (admitted.ok()) {
-      record.domid = AllocateDomidLocked();
-      const uint32_t slot = free_slots_.back();
-      free_slots_.pop_back();
-      reservations_[record.domid] = Reservation{record.name, record.uuid, record.memory_mib, slot};
-      // On record, paused, while it is built (see Reservation).
-      SimDomainRecord building = record;
-      building.state = RunState::kPaused;
-      building.timeline.running = false;
-      building.timeline.anchor_boot_ns = clock_.BootNanos();
-      file_->StoreRecord(slot, building);
-    }
+    admitted = ReserveLocked(record);
   }
   events_.Deliver();
   if (!admitted.ok()) return admitted;
@@ -216,24 +249,12 @@ absl::StatusOr<DomainFacts> SimHost::CreateDomain(const OpContext& ctx,
   DomainFacts facts;
   {
     absl::MutexLock lock(&mu_);
-    const uint32_t slot = reservations_[record.domid].slot;
-    reservations_.erase(record.domid);
     if (!built_in_time.ok()) {
       // A failed build leaves nothing behind (libxl destroys the domain).
-      file_->FreeSlot(slot);
-      free_slots_.push_back(slot);
+      AbandonLocked(record.domid);
       return built_in_time;
     }
-    const int64_t now = clock_.BootNanos();
-    record.state = req.start_paused ? RunState::kPaused : RunState::kRunning;
-    record.timeline.running = !req.start_paused;
-    record.timeline.anchor_boot_ns = now;
-    file_->StoreRecord(slot, record);
-    domid_by_name_[record.name] = record.domid;
-    domid_by_uuid_[record.uuid] = record.domid;
-    NoteScheduleLocked(record);
-    facts = FactsAt(record, now);
-    domains_.emplace(record.domid, Domain{slot, std::move(record)});
+    facts = CommitLocked(std::move(record), req.start_paused);
   }
   logger_.Info("simulated domain created", {{"domid", facts.domid},
                                             {"name", facts.name},

@@ -79,6 +79,16 @@ absl::StatusOr<bool> SimHypervisor::MadeByXeniad(const OpContext& ctx, const Dom
   return host_->MadeByXeniad(ctx, domain);
 }
 
+absl::StatusOr<SaveDomainResult> SimHypervisor::SaveDomain(const OpContext& ctx,
+                                                           const SaveDomainRequest& req) {
+  return host_->SaveDomain(ctx, req);
+}
+
+absl::StatusOr<DomainFacts> SimHypervisor::RestoreDomain(const OpContext& ctx,
+                                                         const RestoreDomainRequest& req) {
+  return host_->RestoreDomain(ctx, req);
+}
+
 void SimHypervisor::Watch(DomainEventHandler* handler) { host_->Watch(handler); }
 
 absl::StatusOr<GuestBehavior> SimHypervisor::SetGuestBehavior(const DomainRef& domain,

@@ -59,6 +59,10 @@ struct SimHostConfig {
   // Fraction of each online vCPU a running guest keeps busy (vCPU time
   // accrues at online_vcpus * cpu_load per second of running).
   double cpu_load = 0.5;
+  // Memory a running guest dirties per second of its running time, and the
+  // pages it writes (0: all of them); SetGuestBehavior changes them per guest.
+  int64_t dirty_bytes_per_second = 1 << 20;
+  int64_t working_set_pages = 0;
   // Run a thread that delivers events as guests act on their own. Tests that
   // drive a FakeClock turn it off and call ProcessDueTransitions().
   bool event_thread = true;
@@ -80,6 +84,10 @@ struct GuestBehavior {
   // Guest running time a booted guest takes to act on a request (pending
   // requests included).
   std::optional<absl::Duration> shutdown_time;
+  // Memory the guest dirties per second of its running time, and how many
+  // pages it writes (0: all of them).
+  std::optional<int64_t> dirty_bytes_per_second;
+  std::optional<int64_t> working_set_pages;
 };
 
 class SimHypervisor final : public Hypervisor {
@@ -108,6 +116,13 @@ class SimHypervisor final : public Hypervisor {
                                                            const DomainRef& domain) override;
   // The mark is a flag of the domain's record in the state file.
   absl::StatusOr<bool> MadeByXeniad(const OpContext& ctx, const DomainRef& domain) override;
+  // The stream carries every page of the guest's memory (guest_memory.h) and
+  // its timeline; a restore checks every page against the content the guest
+  // must have.
+  absl::StatusOr<SaveDomainResult> SaveDomain(const OpContext& ctx,
+                                              const SaveDomainRequest& req) override;
+  absl::StatusOr<DomainFacts> RestoreDomain(const OpContext& ctx,
+                                            const RestoreDomainRequest& req) override;
   void Watch(DomainEventHandler* handler) override;
 
   // Changes how a running (or paused) guest behaves. NOT_FOUND /

@@ -58,10 +58,12 @@ absl::StatusOr<std::string> ReadHostBootId() {
   return std::string(absl::StripAsciiWhitespace(boot_id));
 }
 
-SimStateFile::SimStateFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+SimStateFile::SimStateFile(std::string path, int fd, int memory_fd)
+    : path_(std::move(path)), fd_(fd), memory_fd_(memory_fd) {}
 
 SimStateFile::~SimStateFile() {
   Unmap();
+  if (memory_fd_ >= 0) ::close(memory_fd_);
   ::close(fd_);  // Releases the flock.
 }
 
@@ -77,16 +79,25 @@ absl::StatusOr<std::unique_ptr<SimStateFile>> SimStateFile::Open(const std::stri
   }
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return FileError(errno, "open the simulator state file", path);
-  // From here on the object owns the descriptor.
-  std::unique_ptr<SimStateFile> file(new SimStateFile(path, fd));
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) {
+    const int error = errno;
+    ::close(fd);
+    if (error == EWOULDBLOCK) {
       return absl::FailedPreconditionError(
           absl::StrCat("the simulator state file ", path,
                        " is in use by another process (is another xeniad running on this host?)"));
     }
-    return FileError(errno, "lock", path);
+    return FileError(error, "lock", path);
   }
+  const std::string memory_path = absl::StrCat(path, ".memory");
+  const int memory_fd = ::open(memory_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (memory_fd < 0) {
+    const int error = errno;
+    ::close(fd);
+    return FileError(error, "open the simulator memory file", memory_path);
+  }
+  // From here on the object owns the descriptors.
+  std::unique_ptr<SimStateFile> file(new SimStateFile(path, fd, memory_fd));
   struct stat st;
   if (::fstat(fd, &st) != 0) return FileError(errno, "stat", path);
   const size_t size = static_cast<size_t>(st.st_size);
@@ -145,6 +156,8 @@ absl::StatusOr<std::unique_ptr<SimStateFile>> SimStateFile::Open(const std::stri
   }
   if (min_slots > header->slot_count) {
     if (absl::Status s = file->Grow(min_slots); !s.ok()) return s;
+  } else if (absl::Status s = file->MapMemory(false); !s.ok()) {
+    return s;
   }
   return file;
 }
@@ -162,6 +175,30 @@ void SimStateFile::Unmap() {
   if (base_ != nullptr) ::munmap(base_, mapped_size_);
   base_ = nullptr;
   mapped_size_ = 0;
+  if (memory_base_ != nullptr) ::munmap(memory_base_, memory_mapped_size_);
+  memory_base_ = nullptr;
+  memory_mapped_size_ = 0;
+}
+
+absl::Status SimStateFile::MapMemory(bool empty) {
+  if (memory_base_ != nullptr) ::munmap(memory_base_, memory_mapped_size_);
+  memory_base_ = nullptr;
+  memory_mapped_size_ = 0;
+  const std::string memory_path = absl::StrCat(path_, ".memory");
+  const size_t size = MemoryFileSize(header_.slot_count);
+  if (empty && ::ftruncate(memory_fd_, 0) != 0) return FileError(errno, "empty", memory_path);
+  struct stat st;
+  if (::fstat(memory_fd_, &st) != 0) return FileError(errno, "stat", memory_path);
+  // Never shrinks: a longer file (slots from a larger host) is harmless.
+  if (static_cast<size_t>(st.st_size) < size &&
+      ::ftruncate(memory_fd_, static_cast<off_t>(size)) != 0) {
+    return FileError(errno, "resize", memory_path);
+  }
+  void* base = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, memory_fd_, 0);
+  if (base == MAP_FAILED) return FileError(errno, "map", memory_path);
+  memory_base_ = static_cast<uint8_t*>(base);
+  memory_mapped_size_ = size;
+  return absl::OkStatus();
 }
 
 absl::Status SimStateFile::Reinitialize(uint32_t slot_count, absl::string_view boot_id) {
@@ -174,6 +211,7 @@ absl::Status SimStateFile::Reinitialize(uint32_t slot_count, absl::string_view b
   }
   if (absl::Status s = Map(size); !s.ok()) return s;
   header_.slot_count = slot_count;
+  if (absl::Status s = MapMemory(true); !s.ok()) return s;
   StoreHeader(StateHeader{slot_count, /*next_domid=*/1, std::string(boot_id)});
   return absl::OkStatus();
 }
@@ -187,7 +225,7 @@ absl::Status SimStateFile::Grow(uint32_t slot_count) {
   StateHeader grown = header_;
   grown.slot_count = slot_count;
   StoreHeader(grown);
-  return absl::OkStatus();
+  return MapMemory(false);
 }
 
 void SimStateFile::StoreHeader(const StateHeader& header) {
@@ -210,8 +248,8 @@ int SimStateFile::CountDomains() const {
   return count;
 }
 
-absl::StatusOr<std::vector<std::pair<uint32_t, SimDomainRecord>>> SimStateFile::LoadRecords()
-    const {
+absl::StatusOr<std::vector<std::pair<uint32_t, SimDomainRecord>>> SimStateFile::LoadRecords(
+    int64_t default_dirty_bytes_per_second, int64_t default_working_set_pages) const {
   std::vector<std::pair<uint32_t, SimDomainRecord>> records;
   for (uint32_t slot = 0; slot < header_.slot_count; ++slot) {
     const CopyReadResult read = ReadNewestCopy(base_ + SlotOffset(slot), kCopySize);
@@ -230,12 +268,27 @@ absl::StatusOr<std::vector<std::pair<uint32_t, SimDomainRecord>>> SimStateFile::
       return absl::DataLossError(absl::StrCat("slot ", slot, " of the simulator state file ", path_,
                                               " is unreadable: ", record.status().message()));
     }
+    InitMemory(*record, default_dirty_bytes_per_second, default_working_set_pages);
+    const CopyReadResult memory =
+        ReadNewestCopy(memory_base_ + MemorySlotOffset(slot), kMemoryCopySize);
+    if (memory.kind == CopyReadResult::Kind::kValid) {
+      MemoryPayload memory_payload;
+      std::memset(&memory_payload, 0, sizeof(memory_payload));
+      std::memcpy(&memory_payload, memory.payload,
+                  std::min<size_t>(memory.length, sizeof(memory_payload)));
+      DecodeMemory(memory_payload, *record);
+    }
     records.emplace_back(slot, *std::move(record));
   }
   return records;
 }
 
 void SimStateFile::StoreRecord(uint32_t slot, const SimDomainRecord& record) {
+  // The memory model first: a kill between the writes leaves a memory slot
+  // naming a uuid the record slot does not hold yet, which reads as none.
+  const MemoryPayload memory = EncodeMemory(record);
+  WriteNextCopy(memory_base_ + MemorySlotOffset(slot), kMemoryCopySize,
+                absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(&memory), sizeof(memory)));
   const RecordPayload payload = EncodeRecord(record);
   WriteNextCopy(base_ + SlotOffset(slot), kCopySize,
                 absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(&payload), sizeof(payload)));

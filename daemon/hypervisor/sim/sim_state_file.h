@@ -8,7 +8,9 @@
 // detects it and the file starts over empty).
 //
 // The file is locked (flock) for exclusive use while the object lives. The
-// file grows sparsely: unused slots are holes.
+// file grows sparsely: unused slots are holes. The memory file beside it
+// ("<path>.memory", see sim_state_format.h) is kept the same way and covered
+// by the same lock.
 //
 // Thread-compatible: the owner serializes calls.
 #pragma once
@@ -55,17 +57,22 @@ class SimStateFile {
   void StoreHeader(const StateHeader& header);
 
   // Every domain in the file, with its slot, in slot order. DATA_LOSS naming
-  // the slot if both copies of a record are corrupt.
-  absl::StatusOr<std::vector<std::pair<uint32_t, SimDomainRecord>>> LoadRecords() const;
+  // the slot if both copies of a record are corrupt. A domain whose memory
+  // slot does not hold its memory model gets these defaults (InitMemory).
+  absl::StatusOr<std::vector<std::pair<uint32_t, SimDomainRecord>>> LoadRecords(
+      int64_t default_dirty_bytes_per_second, int64_t default_working_set_pages) const;
 
-  // Writes a domain's record into `slot` (< slot_count()).
+  // Writes a domain's record and memory model into `slot` (< slot_count()).
   void StoreRecord(uint32_t slot, const SimDomainRecord& record);
   // Marks `slot` free.
   void FreeSlot(uint32_t slot);
 
  private:
-  SimStateFile(std::string path, int fd);
+  SimStateFile(std::string path, int fd, int memory_fd);
   absl::Status Map(size_t size);
+  // Sizes the memory file for the header's slot count (an empty one, if
+  // `empty`) and maps it.
+  absl::Status MapMemory(bool empty);
   void Unmap();
   // Empties the file and writes a fresh header for `slot_count` slots.
   absl::Status Reinitialize(uint32_t slot_count, absl::string_view boot_id);
@@ -76,8 +83,11 @@ class SimStateFile {
 
   const std::string path_;
   const int fd_;
+  const int memory_fd_;
   uint8_t* base_ = nullptr;
   size_t mapped_size_ = 0;
+  uint8_t* memory_base_ = nullptr;
+  size_t memory_mapped_size_ = 0;
   StateHeader header_;
 };
 

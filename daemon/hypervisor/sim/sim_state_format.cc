@@ -132,4 +132,26 @@ absl::StatusOr<SimDomainRecord> DecodeRecord(const RecordPayload& p) {
   return r;
 }
 
+MemoryPayload EncodeMemory(const SimDomainRecord& record) {
+  MemoryPayload p;
+  std::memset(&p, 0, sizeof(p));
+  CopyString(p.uuid, record.uuid);
+  p.working_set_pages = record.memory.working_set_pages;
+  p.dirty_bytes_per_second = record.memory.dirty_bytes_per_second;
+  p.write_offset = record.memory.write_offset;
+  return p;
+}
+
+bool DecodeMemory(const MemoryPayload& p, SimDomainRecord& record) {
+  if (ReadString(p.uuid) != record.uuid) return false;
+  if (p.working_set_pages < 1 || p.working_set_pages > record.memory.page_count ||
+      p.dirty_bytes_per_second < 0) {
+    return false;
+  }
+  record.memory.working_set_pages = p.working_set_pages;
+  record.memory.dirty_bytes_per_second = p.dirty_bytes_per_second;
+  record.memory.write_offset = p.write_offset;
+  return true;
+}
+
 }  // namespace xenia::hv

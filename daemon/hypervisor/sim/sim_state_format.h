@@ -4,6 +4,15 @@
 //   offset 0            header: VersionedCopies of HeaderPayload (2 x 256 bytes)
 //   offset 4096 + 512*i slot i: VersionedCopies of RecordPayload (2 x 256 bytes)
 //
+// Beside it, the memory file ("<state file>.memory") holds each slot's
+// memory model (guest_memory.h) at the same index:
+//
+//   offset 256*i        memory slot i: VersionedCopies of MemoryPayload (2 x 128 bytes)
+//
+// A memory slot counts only if it names the uuid of the record in its slot;
+// otherwise (a file from before the memory file existed, or a kill between
+// the two writes) the domain's memory takes the host's defaults.
+//
 // Integers are in the host's byte order: the file belongs to one host and is
 // meaningless after that host reboots (its boot id is in the header). A slot
 // whose newest copy has in_use == 0 (or was never committed) is free.
@@ -74,6 +83,17 @@ constexpr uint32_t kRecordIgnoresShutdown = 1;
 constexpr uint32_t kRecordMadeByXeniad = 2;
 static_assert(sizeof(RecordPayload) <= kCopySize - kCopyOverhead);
 
+inline constexpr size_t kMemoryCopySize = 128;
+inline constexpr size_t kMemorySlotSize = 2 * kMemoryCopySize;
+
+struct MemoryPayload {
+  char uuid[40];
+  int64_t working_set_pages;
+  int64_t dirty_bytes_per_second;
+  int64_t write_offset;
+};
+static_assert(sizeof(MemoryPayload) <= kMemoryCopySize - kCopyOverhead);
+
 // What the header says, in memory.
 struct StateHeader {
   uint32_t slot_count = 0;
@@ -90,11 +110,18 @@ RecordPayload EncodeRecord(const SimDomainRecord& record);
 // checksum yet holds impossible values.
 absl::StatusOr<SimDomainRecord> DecodeRecord(const RecordPayload& payload);
 
+MemoryPayload EncodeMemory(const SimDomainRecord& record);
+// Sets record.memory from `payload` if it belongs to the record (same uuid,
+// sane values); returns whether it did.
+bool DecodeMemory(const MemoryPayload& payload, SimDomainRecord& record);
+
 // The payload of a free slot.
 RecordPayload FreeRecord();
 
 // The file offset of slot `slot`, and the file size for `slot_count` slots.
 inline constexpr size_t SlotOffset(size_t slot) { return kHeaderRegionSize + slot * kSlotSize; }
 inline constexpr size_t StateFileSize(size_t slot_count) { return SlotOffset(slot_count); }
+inline constexpr size_t MemorySlotOffset(size_t slot) { return slot * kMemorySlotSize; }
+inline constexpr size_t MemoryFileSize(size_t slot_count) { return MemorySlotOffset(slot_count); }
 
 }  // namespace xenia::hv

@@ -81,7 +81,7 @@ TEST_F(SimStateFileTest, CreatesASparseFileWithItsDirectory) {
   // Only the header page has been written.
   EXPECT_LT(static_cast<size_t>(st.st_blocks) * 512, StateFileSize(4096) / 2);
   absl::StatusOr<std::vector<std::pair<uint32_t, SimDomainRecord>>> records =
-      (*file)->LoadRecords();
+      (*file)->LoadRecords(0, 0);
   ASSERT_TRUE(records.ok());
   EXPECT_TRUE(records->empty());
 }
@@ -100,7 +100,7 @@ TEST_F(SimStateFileTest, RecordsAndHeaderSurviveReopening) {
   auto file = OpenFile();
   ASSERT_TRUE(file.ok()) << file.status();
   EXPECT_EQ((*file)->header().next_domid, 9u);
-  auto records = (*file)->LoadRecords();
+  auto records = (*file)->LoadRecords(0, 0);
   ASSERT_TRUE(records.ok()) << records.status();
   ASSERT_EQ(records->size(), 1u);
   EXPECT_EQ((*records)[0].first, 3u);
@@ -142,7 +142,7 @@ TEST_F(SimStateFileTest, TornRecordRecoversThePreviousVersion) {
   PokeByte(path_, NewestCopyOffset(path_, SlotOffset(2)) + kCopyOverhead + 50, 0xFF);
   auto file = OpenFile();
   ASSERT_TRUE(file.ok()) << file.status();
-  auto records = (*file)->LoadRecords();
+  auto records = (*file)->LoadRecords(0, 0);
   ASSERT_TRUE(records.ok()) << records.status();
   ASSERT_EQ(records->size(), 1u);
   EXPECT_EQ((*records)[0].second.state, RunState::kRunning);
@@ -159,7 +159,7 @@ TEST_F(SimStateFileTest, RecordWithBothCopiesCorruptIsDataLoss) {
   PokeByte(path_, SlotOffset(1) + kCopySize + kCopyOverhead + 10, 0x01);
   auto file = OpenFile();
   ASSERT_TRUE(file.ok());
-  auto records = (*file)->LoadRecords();
+  auto records = (*file)->LoadRecords(0, 0);
   EXPECT_EQ(records.status().code(), absl::StatusCode::kDataLoss) << records.status();
   EXPECT_NE(records.status().message().find("slot 1"), absl::string_view::npos);
 }
@@ -208,7 +208,7 @@ TEST_F(SimStateFileTest, AnotherBootEmptiesTheFileWithAWarning) {
   ASSERT_TRUE(file.ok()) << file.status();
   EXPECT_EQ((*file)->header().boot_id, kBootB);
   EXPECT_EQ((*file)->header().next_domid, 1u);
-  EXPECT_TRUE((*file)->LoadRecords()->empty());
+  EXPECT_TRUE((*file)->LoadRecords(0, 0)->empty());
   std::rewind(log);
   char buffer[2048] = {};
   const size_t n = std::fread(buffer, 1, sizeof(buffer) - 1, log);
@@ -233,7 +233,7 @@ TEST_F(SimStateFileTest, GrowsWhenMoreSlotsAreAskedForAndNeverShrinks) {
   auto file = OpenFile(4);
   ASSERT_TRUE(file.ok());
   EXPECT_EQ((*file)->slot_count(), 32u);
-  EXPECT_EQ((*file)->LoadRecords()->size(), 2u);
+  EXPECT_EQ((*file)->LoadRecords(0, 0)->size(), 2u);
 }
 
 TEST_F(SimStateFileTest, RefusesSomebodyElsesFile) {

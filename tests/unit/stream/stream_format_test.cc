@@ -19,6 +19,7 @@
 #include "daemon/stream/stream_writer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/unit/stream/string_bytes.h"
 
 namespace xenia::stream {
 namespace {
@@ -27,32 +28,8 @@ using ::testing::HasSubstr;
 
 constexpr int kPageSize = 4096;
 
-class StringSink : public ByteSink {
- public:
-  absl::Status Write(absl::string_view data) override {
-    bytes.append(data.data(), data.size());
-    return absl::OkStatus();
-  }
-  absl::Status Flush() override { return absl::OkStatus(); }
-  std::string bytes;
-};
-
-// Hands its bytes out in pieces of `chunk` bytes, as a pipe would.
-class StringSource : public ByteSource {
- public:
-  StringSource(std::string bytes, size_t chunk) : bytes_(std::move(bytes)), chunk_(chunk) {}
-  absl::StatusOr<size_t> Read(char* buffer, size_t max) override {
-    size_t n = std::min({max, chunk_, bytes_.size() - pos_});
-    bytes_.copy(buffer, n, pos_);
-    pos_ += n;
-    return n;
-  }
-
- private:
-  std::string bytes_;
-  size_t chunk_;
-  size_t pos_ = 0;
-};
+using testing::StringSink;
+using testing::StringSource;
 
 // A page whose every byte depends on its number and a version.
 std::string Page(int64_t number, int version) {
