@@ -17,6 +17,10 @@ std::string ResourceNames::Operation(absl::string_view id) const {
   return absl::StrCat("hosts/", host_id_, "/operations/", id);
 }
 
+std::string ResourceNames::SaveImage(absl::string_view id) const {
+  return absl::StrCat("hosts/", host_id_, "/saveImages/", id);
+}
+
 absl::Status ResourceNames::CheckHost(absl::string_view field, absl::string_view name) const {
   if (name.empty()) return absl::OkStatus();
   std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
@@ -55,6 +59,11 @@ absl::StatusOr<std::string> ResourceNames::ParseDomain(absl::string_view field,
 absl::StatusOr<std::string> ResourceNames::ParseOperation(absl::string_view field,
                                                           absl::string_view name) const {
   return Parse(field, name, "operations");
+}
+
+absl::StatusOr<std::string> ResourceNames::ParseSaveImage(absl::string_view field,
+                                                          absl::string_view name) const {
+  return Parse(field, name, "saveImages");
 }
 
 }  // namespace xenia

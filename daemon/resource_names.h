@@ -4,6 +4,7 @@
 //   hosts/{host}
 //   hosts/{host}/domains/{domain}
 //   hosts/{host}/operations/{operation}
+//   hosts/{host}/saveImages/{image}
 //
 // Thread-safe: immutable after construction.
 #pragma once
@@ -23,11 +24,13 @@ class ResourceNames {
   std::string Host() const;
   std::string Domain(absl::string_view domain) const;
   std::string Operation(absl::string_view id) const;
+  std::string SaveImage(absl::string_view id) const;
 
   // Each returns the last segment. INVALID_ARGUMENT naming `field` when the
   // text is not of the expected shape; NOT_FOUND when {host} is another host.
   absl::StatusOr<std::string> ParseDomain(absl::string_view field, absl::string_view name) const;
   absl::StatusOr<std::string> ParseOperation(absl::string_view field, absl::string_view name) const;
+  absl::StatusOr<std::string> ParseSaveImage(absl::string_view field, absl::string_view name) const;
   // Accepts "hosts/{host}", "hosts/-" and "" (this host).
   absl::Status CheckHost(absl::string_view field, absl::string_view name) const;
 

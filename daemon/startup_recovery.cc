@@ -35,6 +35,8 @@ bool ReachedGoal(const std::string& method, const DomainEntry* entry) {
     return state == xenia::v1::RUNNING || state == xenia::v1::PAUSED;
   }
   if (method == "ShutdownDomain" || method == "DestroyDomain") return state == xenia::v1::SHUTOFF;
+  if (method == "SaveDomain") return state == xenia::v1::SUSPENDED;
+  if (method == "RestoreDomain") return state == xenia::v1::RUNNING || state == xenia::v1::PAUSED;
   if (method == "PauseDomain") return state == xenia::v1::PAUSED;
   if (method == "UnpauseDomain") return state == xenia::v1::RUNNING;
   return false;
@@ -226,7 +228,8 @@ absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& jour
       lost.set_message(absl::StrCat("domain ", entry.name(), " ", note));
       change.events.push_back(std::move(lost));
     } else if (status.power_state() != xenia::v1::SHUTOFF &&
-               status.power_state() != xenia::v1::LOST) {
+               status.power_state() != xenia::v1::LOST &&
+               status.power_state() != xenia::v1::SUSPENDED) {
       status.set_power_state(xenia::v1::SHUTOFF);
     }
     if (status.power_state() != before) {

@@ -19,6 +19,7 @@
 #include "daemon/facts_poller.h"
 #include "daemon/hypervisor/libxl/libxl_hypervisor.h"
 #include "daemon/hypervisor/sim/sim_hypervisor.h"
+#include "daemon/images/image_directory.h"
 #include "daemon/operations/journal.h"
 #include "daemon/operations/operation_engine.h"
 #include "daemon/resource_names.h"
@@ -58,6 +59,7 @@ struct Xeniad::Parts {
   std::unique_ptr<StateDirLock> lock;
   std::unique_ptr<UnixSocketListener> listener;
   std::unique_ptr<store::Store> store;
+  std::unique_ptr<images::ImageDirectory> images;
   std::unique_ptr<ResourceNames> names;
   std::unique_ptr<hv::Hypervisor> hypervisor;
   hv::SimHypervisor* sim = nullptr;
@@ -162,6 +164,11 @@ absl::StatusOr<std::unique_ptr<Xeniad>> Xeniad::Start(const DaemonConfig& config
   if (!listener.ok()) return listener.status();
   p->listener = *std::move(listener);
 
+  absl::StatusOr<std::unique_ptr<images::ImageDirectory>> image_dir = images::ImageDirectory::Open(
+      config.image_dir.empty() ? absl::StrCat(config.state_dir, "/images") : config.image_dir);
+  if (!image_dir.ok()) return image_dir.status();
+  p->images = *std::move(image_dir);
+
   store::StoreOptions store_options;
   store_options.path = absl::StrCat(config.state_dir, "/xenia.db");
   absl::StatusOr<std::unique_ptr<store::Store>> store = store::Store::Open(store_options);
@@ -232,7 +239,7 @@ absl::StatusOr<std::unique_ptr<Xeniad>> Xeniad::Start(const DaemonConfig& config
   gate_options.admin_gid = *group;
   p->gate = std::make_unique<CallGate>(gate_options, p->peers);
   p->domain_service = std::make_unique<DomainServiceImpl>(*p->gate, *p->engine, p->registry,
-                                                          p->unmanaged, *p->names);
+                                                          p->unmanaged, *p->names, *p->images);
   HostIdentity identity{Hostname(), p->backend.backend, p->backend.reason, clock.Now()};
   p->host_service = std::make_unique<HostServiceImpl>(*p->gate, *p->hypervisor, p->registry,
                                                       p->unmanaged, *p->names, identity);

@@ -4,6 +4,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "daemon/api/domain_service_internal.h"
 #include "daemon/api/list_filter.h"
 #include "daemon/api/paging.h"
 #include "daemon/api/status_mapping.h"
@@ -13,17 +14,11 @@
 #include "daemon/proto_time.h"
 
 namespace xenia {
-namespace {
+namespace domain_service_internal {
 
-using xenia::v1::Operation;
-
-constexpr char kService[] = "/xenia.v1.DomainService/";
-constexpr int kDefaultPageSize = 100;
-constexpr int kMaxPageSize = 1000;
-constexpr absl::Duration kDefaultShutdownTimeout = absl::Seconds(60);
-constexpr absl::Duration kMaxShutdownTimeout = absl::Hours(1);
-
-std::string FullMethod(const char* method) { return absl::StrCat(kService, method); }
+std::string FullMethod(const char* method) {
+  return absl::StrCat("/xenia.v1.DomainService/", method);
+}
 
 // The domain named by a request's `name`: a resource name whose last segment
 // could be a Xen domain name at all (otherwise INVALID_ARGUMENT, not
@@ -46,7 +41,7 @@ grpc::ServerUnaryReactor* Fail(grpc::ServerUnaryReactor* reactor, const absl::St
 // The callback that answers an RPC with the operation the engine admitted.
 OperationEngine::OperationCallback Reply(grpc::ServerUnaryReactor* reactor,
                                          xenia::v1::Operation* response) {
-  return [reactor, response](absl::StatusOr<Operation> op) {
+  return [reactor, response](absl::StatusOr<xenia::v1::Operation> op) {
     if (!op.ok()) {
       reactor->Finish(ToGrpcStatus(op.status()));
       return;
@@ -55,6 +50,18 @@ OperationEngine::OperationCallback Reply(grpc::ServerUnaryReactor* reactor,
     reactor->Finish(grpc::Status::OK);
   };
 }
+
+}  // namespace domain_service_internal
+
+namespace {
+
+using namespace domain_service_internal;  // NOLINT: this file's own helpers
+using xenia::v1::Operation;
+
+constexpr int kDefaultPageSize = 100;
+constexpr int kMaxPageSize = 1000;
+constexpr absl::Duration kDefaultShutdownTimeout = absl::Seconds(60);
+constexpr absl::Duration kMaxShutdownTimeout = absl::Hours(1);
 
 absl::StatusOr<absl::Duration> ShutdownTimeout(const xenia::v1::ShutdownDomainRequest& r) {
   if (!r.has_timeout()) return kDefaultShutdownTimeout;
@@ -137,8 +144,14 @@ bool UnmanagedFieldEquals(const xenia::v1::Domain& d, const std::string& field,
 
 DomainServiceImpl::DomainServiceImpl(const CallGate& gate, OperationEngine& engine,
                                      const DomainRegistry& registry,
-                                     const UnmanagedDomains& unmanaged, const ResourceNames& names)
-    : gate_(gate), engine_(engine), registry_(registry), unmanaged_(unmanaged), names_(names) {}
+                                     const UnmanagedDomains& unmanaged, const ResourceNames& names,
+                                     images::ImageDirectory& images)
+    : gate_(gate),
+      engine_(engine),
+      registry_(registry),
+      unmanaged_(unmanaged),
+      names_(names),
+      images_(images) {}
 
 grpc::ServerUnaryReactor* DomainServiceImpl::SubmitVerb(
     grpc::CallbackServerContext* ctx, const char* method, const google::protobuf::Message& request,

@@ -14,6 +14,7 @@
 #include "daemon/api/call_gate.h"
 #include "daemon/domain/domain_registry.h"
 #include "daemon/domain/unmanaged_domains.h"
+#include "daemon/images/image_directory.h"
 #include "daemon/operations/operation_engine.h"
 #include "daemon/resource_names.h"
 #include "xenia/v1/domain_service.grpc.pb.h"
@@ -24,7 +25,8 @@ class DomainServiceImpl final : public xenia::v1::DomainService::CallbackService
  public:
   // Everything is borrowed and must outlive the service.
   DomainServiceImpl(const CallGate& gate, OperationEngine& engine, const DomainRegistry& registry,
-                    const UnmanagedDomains& unmanaged, const ResourceNames& names);
+                    const UnmanagedDomains& unmanaged, const ResourceNames& names,
+                    images::ImageDirectory& images);
 
   grpc::ServerUnaryReactor* CreateDomain(grpc::CallbackServerContext* ctx,
                                          const xenia::v1::CreateDomainRequest* request,
@@ -56,6 +58,13 @@ class DomainServiceImpl final : public xenia::v1::DomainService::CallbackService
   grpc::ServerUnaryReactor* UnpauseDomain(grpc::CallbackServerContext* ctx,
                                           const xenia::v1::UnpauseDomainRequest* request,
                                           xenia::v1::Operation* response) override;
+  // domain_save_restore.cc.
+  grpc::ServerUnaryReactor* SaveDomain(grpc::CallbackServerContext* ctx,
+                                       const xenia::v1::SaveDomainRequest* request,
+                                       xenia::v1::Operation* response) override;
+  grpc::ServerUnaryReactor* RestoreDomain(grpc::CallbackServerContext* ctx,
+                                          const xenia::v1::RestoreDomainRequest* request,
+                                          xenia::v1::Operation* response) override;
   grpc::ServerUnaryReactor* AdoptDomain(grpc::CallbackServerContext* ctx,
                                         const xenia::v1::AdoptDomainRequest* request,
                                         xenia::v1::Operation* response) override;
@@ -75,6 +84,7 @@ class DomainServiceImpl final : public xenia::v1::DomainService::CallbackService
   const DomainRegistry& registry_;
   const UnmanagedDomains& unmanaged_;
   const ResourceNames& names_;
+  images::ImageDirectory& images_;
 };
 
 }  // namespace xenia

@@ -17,11 +17,14 @@ CommandLine ParseCommandLine(int argc, char** argv) {
       "xeniad"};
   std::string config_file;
   std::optional<std::string> state_dir, socket, socket_group, listen, backend, log_level, host_id,
-      sim_memory, sim_dom0_memory, sim_boot_time, sim_shutdown_time, sim_state_file;
+      sim_memory, sim_dom0_memory, sim_boot_time, sim_shutdown_time, sim_state_file, image_dir,
+      sim_dirty_rate;
   std::optional<int> workers, sim_cpus;
   bool version = false;
   app.add_option("--config", config_file, "YAML config file (see xeniad.example.yaml)");
   app.add_option("--state-dir", state_dir, "Directory for the database and the lock");
+  app.add_option("--image-dir", image_dir,
+                 "Directory of save images (default: <state-dir>/images)");
   app.add_option("--socket", socket, "Unix socket to serve on");
   app.add_option("--socket-group", socket_group, "Group whose members may use the socket");
   app.add_option("--listen", listen, "Also serve gRPC on HOST:PORT (loopback only until TLS)");
@@ -36,6 +39,8 @@ CommandLine ParseCommandLine(int argc, char** argv) {
   app.add_option("--sim-boot-time", sim_boot_time, "How long simulated guests take to boot");
   app.add_option("--sim-shutdown-time", sim_shutdown_time,
                  "How long simulated guests take to shut down");
+  app.add_option("--sim-dirty-rate", sim_dirty_rate,
+                 "Memory a running simulated guest dirties per second, e.g. 10M");
   app.add_flag("--version", version, "Print the version and exit");
   try {
     app.parse(argc, argv);
@@ -74,6 +79,7 @@ CommandLine ParseCommandLine(int argc, char** argv) {
     return out;
   };
   if (state_dir) config.state_dir = *state_dir;
+  if (image_dir) config.image_dir = *image_dir;
   if (socket) config.socket = *socket;
   if (socket_group) config.socket_group = *socket_group;
   if (listen) config.listen = *listen;
@@ -105,6 +111,14 @@ CommandLine ParseCommandLine(int argc, char** argv) {
     if (!absl::ParseDuration(**text, out_duration) || *out_duration < absl::ZeroDuration()) {
       return fail(absl::StrCat(flag, ": \"", **text, "\" is not a duration such as 2s"));
     }
+  }
+  if (sim_dirty_rate) {
+    absl::StatusOr<int64_t> bytes = ParseSizeBytes(*sim_dirty_rate);
+    if (!bytes.ok()) {
+      return fail(absl::StrCat("--sim-dirty-rate: \"", *sim_dirty_rate,
+                               "\" is not a size such as 10M (bytes per second)"));
+    }
+    config.sim.dirty_bytes_per_second = *bytes;
   }
   if (absl::Status s = ValidateConfig(config); !s.ok()) return fail(std::string(s.message()));
   out.config = std::move(config);

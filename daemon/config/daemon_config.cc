@@ -45,6 +45,15 @@ Setter Mib(const std::string& key, int64_t* out) {
   };
 }
 
+Setter Bytes(const std::string& key, int64_t* out) {
+  return [key, out](const std::string& v) {
+    absl::StatusOr<int64_t> bytes = ParseSizeBytes(v);
+    if (!bytes.ok()) return Bad(key, v, "a size such as 0, 64K or 10M");
+    *out = *bytes;
+    return absl::OkStatus();
+  };
+}
+
 Setter Duration(const std::string& key, absl::Duration* out) {
   return [key, out](const std::string& v) {
     if (!absl::ParseDuration(v, out) || *out < absl::ZeroDuration()) {
@@ -66,6 +75,7 @@ Setter Fraction(const std::string& key, double* out) {
 std::map<std::string, Setter> Keys(DaemonConfig& c) {
   return {
       {"state_dir", String(&c.state_dir)},
+      {"image_dir", String(&c.image_dir)},
       {"socket", String(&c.socket)},
       {"socket_group", String(&c.socket_group)},
       {"listen", String(&c.listen)},
@@ -87,6 +97,7 @@ std::map<std::string, Setter> Keys(DaemonConfig& c) {
       {"sim.boot_time", Duration("sim.boot_time", &c.sim.boot_time)},
       {"sim.shutdown_time", Duration("sim.shutdown_time", &c.sim.shutdown_time)},
       {"sim.cpu_load", Fraction("sim.cpu_load", &c.sim.cpu_load)},
+      {"sim.dirty_rate", Bytes("sim.dirty_rate", &c.sim.dirty_bytes_per_second)},
   };
 }
 

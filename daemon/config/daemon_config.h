@@ -17,6 +17,9 @@ namespace xenia {
 
 struct DaemonConfig {
   std::string state_dir = "/var/lib/xenia";
+  // Where save images live; empty means <state_dir>/images. Clients name
+  // images by paths under it and nothing outside it.
+  std::string image_dir;
   std::string socket = "/run/xenia/xeniad.sock";
   // A group whose members may use the socket (as admins); empty: root only.
   std::string socket_group;
@@ -39,7 +42,8 @@ struct DaemonConfig {
   int32_t event_watcher_buffer = 10000;
   // How long calls in flight may take to finish when xeniad stops.
   absl::Duration shutdown_grace = absl::Seconds(5);
-  // The simulated hypervisor (backend sim). An empty state_file means
+  // The simulated hypervisor (backend sim); sim.dirty_rate is the memory a
+  // running guest dirties per second. An empty state_file means
   // <state_dir>/sim-host.state.
   hv::SimHostConfig sim;
 };

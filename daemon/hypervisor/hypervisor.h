@@ -249,6 +249,11 @@ class Hypervisor {
   virtual absl::StatusOr<SaveDomainResult> SaveDomain(const OpContext& ctx,
                                                       const SaveDomainRequest& req) = 0;
 
+  // Lets a domain that a save left shut down for suspend run again, as if
+  // the save had not happened (libxl_domain_resume with suspend_cancel).
+  // FAILED_PRECONDITION unless it is shut down for suspend.
+  virtual absl::Status ResumeDomain(const OpContext& ctx, const DomainRef& domain) = 0;
+
   // Builds a domain from a stream. ALREADY_EXISTS / RESOURCE_EXHAUSTED as
   // for CreateDomain; the stream's errors as StreamReader gives them
   // (DATA_LOSS for a damaged one) or DATA_LOSS when its memory fails

@@ -176,7 +176,10 @@ class DeleteDomainTask final : public OperationTask {
                                              entry->generation, ", request had ", etag_,
                                              "); read it again"));
     }
-    return RequireState(*entry, {xenia::v1::SHUTOFF, xenia::v1::LOST}, "shut off", "be deleted");
+    // A suspended domain's definition may go; its image stays (and can
+    // bring it back: RestoreDomain defines the domain again from it).
+    return RequireState(*entry, {xenia::v1::SHUTOFF, xenia::v1::LOST, xenia::v1::SUSPENDED},
+                        "shut off", "be deleted");
   }
   std::string etag_;
   bool done_at_admission_ = false;

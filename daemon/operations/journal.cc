@@ -87,6 +87,15 @@ void Journal::Submit(JournalChange change, absl::Time now, store::Durability dur
   for (const JournalledOperation& op : change.operations) batch.PutOperation(ToRow(op));
   for (const DomainEntry& entry : change.put_domains) batch.PutDomain(ToRow(entry));
   for (std::string& uuid : change.delete_domain_uuids) batch.DeleteDomain(std::move(uuid));
+  for (const auto& [image, domain_uuid] : change.put_save_images) {
+    store::SaveImageRow row;
+    row.name = image.name();
+    row.domain_uuid = domain_uuid;
+    row.path = image.path();
+    row.body = image.SerializeAsString();
+    row.create_time_us = ToMicros(FromProto(image.create_time()));
+    batch.PutSaveImage(std::move(row));
+  }
   for (auto& [key, value] : change.meta) batch.PutMeta(key, value);
 
   absl::MutexLock lock(&mu_);

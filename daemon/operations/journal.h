@@ -37,13 +37,15 @@ struct JournalChange {
   std::vector<JournalledOperation> operations;
   std::vector<DomainEntry> put_domains;
   std::vector<std::string> delete_domain_uuids;
+  // Save images recorded, with the uuid of the domain each was taken from.
+  std::vector<std::pair<xenia::v1::SaveImage, std::string>> put_save_images;
   // Sequence and time are filled in by the journal.
   std::vector<xenia::v1::Event> events;
   std::vector<std::pair<std::string, std::string>> meta;
 
   bool empty() const {
     return operations.empty() && put_domains.empty() && delete_domain_uuids.empty() &&
-           events.empty() && meta.empty();
+           put_save_images.empty() && events.empty() && meta.empty();
   }
 };
 

@@ -500,7 +500,9 @@ void OperationEngine::RunStep(Op* op) {
         if (resource.progress_message().empty() || resource.progress_message() == "running") {
           resource.set_progress_message("done");
         }
-        if (ctx.return_domain()) {
+        if (ctx.result_image().has_value()) {
+          *resource.mutable_save_image() = *ctx.result_image();
+        } else if (ctx.return_domain()) {
           if (std::optional<DomainEntry> entry = ctx.domain(); entry.has_value()) {
             *resource.mutable_domain() = ToDomainProto(*entry, names_);
           }

@@ -68,6 +68,9 @@ class OperationEngine::StepContext final : public TaskContext {
   const hv::OpContext& hv_context() const override { return op_.hv_context; }
   void SetProgress(int percent, absl::string_view message) override;
   void ReturnDomain() override { return_domain_ = true; }
+  void PutSaveImage(const xenia::v1::SaveImage& image) override;
+  absl::StatusOr<std::optional<xenia::v1::SaveImage>> GetSaveImage(
+      const std::string& name) override;
   void RequestReconcile() override { reconcile_ = true; }
   const std::optional<hv::DomainEvent>& wake_event() const override { return wake_event_; }
   bool cancelled() const override { return op_.cancelled.load(); }
@@ -84,6 +87,7 @@ class OperationEngine::StepContext final : public TaskContext {
   // Reverts the registry changes made through this context.
   void Undo();
   bool return_domain() const { return return_domain_; }
+  const std::optional<xenia::v1::SaveImage>& result_image() const { return result_image_; }
   bool reconcile() const { return reconcile_; }
 
  private:
@@ -96,6 +100,7 @@ class OperationEngine::StepContext final : public TaskContext {
   JournalChange change_;
   std::vector<std::function<void()>> undo_;
   bool return_domain_ = false;
+  std::optional<xenia::v1::SaveImage> result_image_;
   bool reconcile_ = false;
 };
 

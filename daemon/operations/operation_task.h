@@ -21,6 +21,7 @@
 #include "daemon/hypervisor/hypervisor.h"
 #include "daemon/resource_names.h"
 #include "xenia/v1/event.pb.h"
+#include "xenia/v1/save_image.pb.h"
 
 namespace xenia {
 
@@ -65,6 +66,12 @@ class TaskContext {
   virtual void SetProgress(int percent, absl::string_view message) = 0;
   // The operation's result is the domain as it is when the operation ends.
   virtual void ReturnDomain() = 0;
+  // Records a save image taken from this operation's domain (journalled with
+  // the step) and makes it the operation's result.
+  virtual void PutSaveImage(const xenia::v1::SaveImage& image) = 0;
+  // A recorded save image by its resource name; nullopt if there is none.
+  virtual absl::StatusOr<std::optional<xenia::v1::SaveImage>> GetSaveImage(
+      const std::string& name) = 0;
   // Once this operation ends, look at the domain again (an event or fact
   // this task saw is someone else's business, e.g. a crash during a pause).
   virtual void RequestReconcile() = 0;

@@ -84,6 +84,24 @@ void OperationEngine::StepContext::RemoveDomain() {
   undo_.push_back([registry, entry] { (void)registry->Insert(*entry); });
 }
 
+void OperationEngine::StepContext::PutSaveImage(const xenia::v1::SaveImage& image) {
+  change_.put_save_images.emplace_back(image, op_.domain_uuid);
+  result_image_ = image;
+}
+
+absl::StatusOr<std::optional<xenia::v1::SaveImage>> OperationEngine::StepContext::GetSaveImage(
+    const std::string& name) {
+  absl::StatusOr<std::optional<store::SaveImageRow>> row = engine_.store_.GetSaveImage(name);
+  if (!row.ok()) return row.status();
+  if (!row->has_value()) return std::optional<xenia::v1::SaveImage>();
+  xenia::v1::SaveImage image;
+  if (!image.ParseFromString((*row)->body)) {
+    return absl::DataLossError(
+        absl::StrCat("the store's record of save image ", name, " does not parse"));
+  }
+  return std::optional<xenia::v1::SaveImage>(std::move(image));
+}
+
 void OperationEngine::StepContext::AddEvent(xenia::v1::Event event) {
   if (event.operation().empty()) event.set_operation(op_.record.operation.name());
   change_.events.push_back(std::move(event));

@@ -72,11 +72,15 @@ class ApiSurfaceTest : public DaemonFixture {
 TEST_F(ApiSurfaceTest, UnbuiltMethodsAreUnimplementedAndSaySo) {
   CreateOrDie("web", 256);
   xenia::v1::Operation op;
+  xenia::v1::MigrateDomainRequest migrate;
+  migrate.set_name(DomainName("web"));
+  migrate.set_destination("127.0.0.1:1");
+  EXPECT_TRUE(IsError(daemon_->domains().MigrateDomain(Context().get(), migrate, &op),
+                      StatusCode::UNIMPLEMENTED,
+                      {"/xenia.v1.DomainService/MigrateDomain", "not implement"}));
+
   xenia::v1::SaveDomainRequest save;
   save.set_name(DomainName("web"));
-  EXPECT_TRUE(IsError(daemon_->domains().SaveDomain(Context().get(), save, &op),
-                      StatusCode::UNIMPLEMENTED,
-                      {"/xenia.v1.DomainService/SaveDomain", "not implement"}));
 
   // A server-streaming one too.
   auto ctx = Context();

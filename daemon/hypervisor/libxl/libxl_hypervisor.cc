@@ -346,4 +346,9 @@ absl::StatusOr<DomainFacts> LibxlHypervisor::RestoreDomain(const OpContext&,
       "meanwhile");
 }
 
+absl::Status LibxlHypervisor::ResumeDomain(const OpContext&, const DomainRef&) {
+  return absl::UnimplementedError(
+      "resuming a suspended domain is not implemented on the libxl backend yet");
+}
+
 }  // namespace xenia::hv

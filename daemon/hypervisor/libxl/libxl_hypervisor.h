@@ -82,6 +82,7 @@ class LibxlHypervisor final : public Hypervisor {
                                               const SaveDomainRequest& req) override;
   absl::StatusOr<DomainFacts> RestoreDomain(const OpContext& ctx,
                                             const RestoreDomainRequest& req) override;
+  absl::Status ResumeDomain(const OpContext& ctx, const DomainRef& domain) override;
   void Watch(DomainEventHandler* handler) override;
 
  private:

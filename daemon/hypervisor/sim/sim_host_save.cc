@@ -115,6 +115,19 @@ absl::StatusOr<SaveDomainResult> SimHost::SaveDomain(const OpContext& ctx,
   return result;
 }
 
+absl::Status SimHost::ResumeDomain(const OpContext& ctx, const DomainRef& ref) {
+  return MutateDomain(&ctx, ref, "resumed", [](SimDomainRecord& r, int64_t now) {
+    if (r.state != RunState::kShutdown || r.shutdown_reason != ShutdownReason::kSuspend) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(DomainLabel(r), " is ", StateForMessage(r),
+                       "; only a domain suspended by a save can be resumed"));
+    }
+    r.state = RunState::kPaused;
+    r.shutdown_reason = ShutdownReason::kNone;
+    return UnpauseGuest(r, now);
+  });
+}
+
 absl::StatusOr<DomainFacts> SimHost::RestoreDomain(const OpContext& ctx,
                                                    const RestoreDomainRequest& req) {
   if (req.spec == nullptr || req.reader == nullptr || req.header == nullptr) {

@@ -89,6 +89,10 @@ absl::StatusOr<DomainFacts> SimHypervisor::RestoreDomain(const OpContext& ctx,
   return host_->RestoreDomain(ctx, req);
 }
 
+absl::Status SimHypervisor::ResumeDomain(const OpContext& ctx, const DomainRef& domain) {
+  return host_->ResumeDomain(ctx, domain);
+}
+
 void SimHypervisor::Watch(DomainEventHandler* handler) { host_->Watch(handler); }
 
 absl::StatusOr<GuestBehavior> SimHypervisor::SetGuestBehavior(const DomainRef& domain,

@@ -123,6 +123,7 @@ class SimHypervisor final : public Hypervisor {
                                               const SaveDomainRequest& req) override;
   absl::StatusOr<DomainFacts> RestoreDomain(const OpContext& ctx,
                                             const RestoreDomainRequest& req) override;
+  absl::Status ResumeDomain(const OpContext& ctx, const DomainRef& domain) override;
   void Watch(DomainEventHandler* handler) override;
 
   // Changes how a running (or paused) guest behaves. NOT_FOUND /

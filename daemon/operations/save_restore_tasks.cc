@@ -1,0 +1,296 @@
+#include "daemon/operations/save_restore_tasks.h"
+
+#include "absl/strings/str_cat.h"
+#include "daemon/images/image_ids.h"
+#include "daemon/operations/domain_lifecycle.h"
+#include "daemon/proto_time.h"
+#include "daemon/stream/stream_format.h"
+#include "daemon/stream/stream_reader.h"
+#include "daemon/version.h"
+
+namespace xenia {
+namespace {
+
+using xenia::v1::PowerState;
+
+constexpr std::initializer_list<PowerState> kSavable = {xenia::v1::RUNNING, xenia::v1::PAUSED};
+constexpr std::initializer_list<PowerState> kRestorableFromImage = {xenia::v1::SHUTOFF,
+                                                                    xenia::v1::SUSPENDED};
+
+absl::Status Prefixed(const absl::Status& status, absl::string_view prefix) {
+  return absl::Status(status.code(), absl::StrCat(prefix, status.message()));
+}
+
+class SaveDomainTask final : public OperationTask {
+ public:
+  SaveDomainTask(images::ImageDirectory& images, std::string path, bool checkpoint)
+      : images_(images), path_(std::move(path)), checkpoint_(checkpoint) {}
+
+  absl::Status Admit(TaskContext& ctx, bool idle) override {
+    if (!idle) return absl::OkStatus();
+    absl::StatusOr<DomainEntry> entry = CurrentDomain(ctx);
+    if (!entry.ok()) return entry.status();
+    return RequireState(*entry, kSavable, "running or paused", "be saved");
+  }
+
+  StepResult Step(TaskContext& ctx) override {
+    absl::StatusOr<DomainEntry> entry = CurrentDomain(ctx);
+    if (!entry.ok()) return StepResult::Failed(entry.status());
+    if (absl::Status s = RequireState(*entry, kSavable, "running or paused", "be saved"); !s.ok()) {
+      return StepResult::Failed(s);
+    }
+    std::string path = path_;
+    if (path.empty()) {
+      absl::StatusOr<std::string> name = images::DefaultImageName(entry->name(), ctx.Now());
+      if (!name.ok()) return StepResult::Failed(name.status());
+      path = *std::move(name);
+    }
+    absl::StatusOr<std::unique_ptr<images::StagedImage>> staged = images_.Create(path, false);
+    if (!staged.ok()) return StepResult::Failed(staged.status());
+
+    hv::SaveDomainRequest request;
+    request.domain = RefOf(*entry);
+    request.header.set_purpose(xenia::v1::StreamHeader::SAVE);
+    request.header.set_domain_name(entry->name());
+    request.header.set_domain_uuid(entry->uuid());
+    *request.header.mutable_spec() = entry->spec;
+    request.header.set_source_host(ctx.names().host_id());
+    request.header.set_source_version(kXeniaVersion);
+    *request.header.mutable_create_time() = ToProto(ctx.Now());
+    request.sink = &(*staged)->sink();
+    request.checkpoint = checkpoint_;
+    ctx.SetProgress(0, absl::StrCat("saving to ", path));
+    hv::Hypervisor& hv = ctx.hypervisor();
+    absl::StatusOr<hv::SaveDomainResult> saved = hv.SaveDomain(ctx.hv_context(), request);
+    if (!saved.ok()) {
+      if (saved.status().code() == absl::StatusCode::kNotFound) ctx.RequestReconcile();
+      return StepResult::Failed(Prefixed(
+          saved.status(), absl::StrCat("domain \"", entry->name(),
+                                       "\" was not saved (it is as it was; no image was kept): ")));
+    }
+    if (absl::Status committed = (*staged)->Commit(); !committed.ok()) {
+      return StepResult::Failed(Unsave(ctx, *entry, committed));
+    }
+
+    xenia::v1::SaveImage image;
+    image.set_name(ctx.names().SaveImage(images::ImageIdForPath(path)));
+    image.set_domain(ctx.names().Domain(entry->name()));
+    *image.mutable_spec() = entry->spec;
+    image.set_path(path);
+    image.set_size_bytes(saved->bytes);
+    image.set_format_version(static_cast<int32_t>(stream::kFormatVersion));
+    image.set_digest(saved->digest);
+    image.set_checkpoint(checkpoint_);
+    image.set_source_host(ctx.names().host_id());
+    *image.mutable_create_time() = request.header.create_time();
+    ctx.PutSaveImage(image);
+    if (checkpoint_) return StepResult::Done();
+
+    ctx.SetProgress(100, "destroying the suspended guest");
+    absl::Status destroyed = hv.DestroyDomain(ctx.hv_context(), RefOf(*entry));
+    if (!destroyed.ok() && destroyed.code() != absl::StatusCode::kNotFound) {
+      return StepResult::Failed(
+          Prefixed(destroyed, absl::StrCat("domain \"", entry->name(), "\" was saved to ", path,
+                                           " but its suspended guest could not be destroyed: ")));
+    }
+    const absl::Time now = ctx.Now();
+    absl::StatusOr<DomainEntry> updated = ctx.UpdateDomain([&](DomainEntry& e) {
+      xenia::v1::DomainStatus& status = e.status;
+      status.set_power_state(xenia::v1::SUSPENDED);
+      status.clear_domid();
+      status.set_current_memory_mib(0);
+      status.set_online_vcpus(0);
+      status.clear_start_time();
+      status.set_last_shutdown_reason(xenia::v1::DomainStatus::SUSPEND);
+      *status.mutable_state_change_time() = ToProto(now);
+      status.set_save_image(image.name());
+      status.set_message(absl::StrCat("saved to ", path));
+    });
+    if (!updated.ok()) return StepResult::Failed(updated.status());
+    return StepResult::Done();
+  }
+
+ private:
+  // The image could not be kept: let the guest run on as before and say so.
+  absl::Status Unsave(TaskContext& ctx, const DomainEntry& entry, const absl::Status& why) {
+    std::string outcome = "it runs on as before";
+    if (!checkpoint_) {
+      hv::Hypervisor& hv = ctx.hypervisor();
+      absl::Status resumed = hv.ResumeDomain(ctx.hv_context(), RefOf(entry));
+      if (resumed.ok() && entry.status.power_state() == xenia::v1::PAUSED) {
+        resumed = hv.PauseDomain(ctx.hv_context(), RefOf(entry));
+        outcome = "it is paused as before";
+      }
+      if (!resumed.ok()) {
+        ctx.RequestReconcile();
+        outcome = absl::StrCat("and it could not be resumed: ", resumed.message());
+      }
+    }
+    return Prefixed(
+        why, absl::StrCat("domain \"", entry.name(),
+                          "\" was not saved: the image could not be kept (", outcome, "): "));
+  }
+
+  images::ImageDirectory& images_;
+  std::string path_;
+  bool checkpoint_;
+};
+
+// Reads the image at `path` and builds `entry`'s domain from it.
+absl::Status RestoreFrom(TaskContext& ctx, images::ImageDirectory& images, const std::string& path,
+                         bool paused, const DomainEntry& entry) {
+  ctx.SetProgress(0, absl::StrCat("reading ", path));
+  absl::StatusOr<std::unique_ptr<stream::FileSource>> source = images.OpenForRead(path);
+  if (!source.ok()) return source.status();
+  stream::StreamReader reader(**source, absl::StrCat("image \"", path, "\""));
+  absl::StatusOr<xenia::v1::StreamHeader> header = reader.ReadHeader();
+  if (!header.ok()) return header.status();
+  if (header->domain_uuid() != entry.uuid()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "image \"", path, "\" holds domain \"", header->domain_name(), "\" (uuid ",
+        header->domain_uuid(), "), not \"", entry.name(), "\" (uuid ", entry.uuid(), ")"));
+  }
+  // The guest comes back as it was saved, under the name it has now.
+  xenia::v1::DomainSpec spec = header->spec();
+  spec.set_name(entry.name());
+  hv::RestoreDomainRequest request;
+  request.spec = &spec;
+  request.reader = &reader;
+  request.header = &*header;
+  request.start_paused = paused;
+  request.made_by_xeniad = true;
+  absl::StatusOr<hv::DomainFacts> facts = ctx.hypervisor().RestoreDomain(ctx.hv_context(), request);
+  if (!facts.ok()) {
+    return Prefixed(facts.status(),
+                    absl::StrCat("domain \"", entry.name(), "\" was not restored from \"", path,
+                                 "\" (nothing was left running): "));
+  }
+  const absl::Time now = ctx.Now();
+  absl::StatusOr<DomainEntry> updated = ctx.UpdateDomain([&](DomainEntry& e) {
+    xenia::v1::DomainStatus& status = e.status;
+    status.set_power_state(paused ? xenia::v1::PAUSED : xenia::v1::RUNNING);
+    ApplyFacts(*facts, now, &status);
+    *status.mutable_start_time() = ToProto(now);
+    *status.mutable_state_change_time() = ToProto(now);
+    status.clear_save_image();
+    status.set_message(absl::StrCat("restored from ", path));
+  });
+  return updated.status();
+}
+
+class RestoreSuspendedTask final : public OperationTask {
+ public:
+  RestoreSuspendedTask(images::ImageDirectory& images, bool paused)
+      : images_(images), paused_(paused) {}
+
+  absl::Status Admit(TaskContext& ctx, bool idle) override {
+    if (!idle) return absl::OkStatus();
+    absl::StatusOr<DomainEntry> entry = CurrentDomain(ctx);
+    if (!entry.ok()) return entry.status();
+    return Check(*entry);
+  }
+
+  StepResult Step(TaskContext& ctx) override {
+    ctx.ReturnDomain();
+    absl::StatusOr<DomainEntry> entry = CurrentDomain(ctx);
+    if (!entry.ok()) return StepResult::Failed(entry.status());
+    if (absl::Status s = Check(*entry); !s.ok()) return StepResult::Failed(s);
+    absl::StatusOr<std::optional<xenia::v1::SaveImage>> image =
+        ctx.GetSaveImage(entry->status.save_image());
+    if (!image.ok()) return StepResult::Failed(image.status());
+    if (!image->has_value()) {
+      return StepResult::Failed(absl::FailedPreconditionError(
+          absl::StrCat("domain \"", entry->name(), "\" is suspended in ",
+                       entry->status.save_image(), ", which is not on record")));
+    }
+    absl::Status s = RestoreFrom(ctx, images_, (*image)->path(), paused_, *entry);
+    return s.ok() ? StepResult::Done() : StepResult::Failed(s);
+  }
+
+ private:
+  static absl::Status Check(const DomainEntry& entry) {
+    if (absl::Status s = RequireState(entry, {xenia::v1::SUSPENDED}, "suspended (saved)",
+                                      "be restored from its image");
+        !s.ok()) {
+      return s;
+    }
+    if (entry.status.save_image().empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("domain \"", entry.name(), "\" is suspended but names no save image"));
+    }
+    return absl::OkStatus();
+  }
+
+  images::ImageDirectory& images_;
+  bool paused_;
+};
+
+class RestoreImageTask final : public OperationTask {
+ public:
+  RestoreImageTask(images::ImageDirectory& images, std::string path, xenia::v1::StreamHeader header,
+                   bool paused)
+      : images_(images), path_(std::move(path)), header_(std::move(header)), paused_(paused) {}
+
+  absl::Status Admit(TaskContext& ctx, bool idle) override {
+    if (!ctx.domain().has_value()) {
+      // Not defined here: define it from the image, as it was saved.
+      DomainEntry entry;
+      entry.spec = header_.spec();
+      entry.spec.set_name(header_.domain_name());
+      entry.spec.set_uuid(header_.domain_uuid());
+      entry.status.set_power_state(xenia::v1::SHUTOFF);
+      entry.create_time = ctx.Now();
+      entry.update_time = entry.create_time;
+      *entry.status.mutable_state_change_time() = ToProto(entry.create_time);
+      defined_here_ = true;
+      return ctx.InsertDomain(std::move(entry));
+    }
+    if (!idle) return absl::OkStatus();
+    return RequireState(*ctx.domain(), kRestorableFromImage, "shut off or suspended",
+                        "be restored from an image");
+  }
+
+  StepResult Step(TaskContext& ctx) override {
+    ctx.ReturnDomain();
+    absl::StatusOr<DomainEntry> entry = CurrentDomain(ctx);
+    if (!entry.ok()) return StepResult::Failed(entry.status());
+    absl::Status s = RequireState(*entry, kRestorableFromImage, "shut off or suspended",
+                                  "be restored from an image");
+    if (s.ok()) s = RestoreFrom(ctx, images_, path_, paused_, *entry);
+    if (s.ok()) return StepResult::Done();
+    if (defined_here_) {
+      // Leave nothing behind, so that a retry starts from the same place.
+      ctx.RemoveDomain();
+      return StepResult::Failed(absl::Status(
+          s.code(), absl::StrCat(s.message(), "; the domain it defined was removed again")));
+    }
+    return StepResult::Failed(s);
+  }
+
+ private:
+  images::ImageDirectory& images_;
+  std::string path_;
+  xenia::v1::StreamHeader header_;
+  bool paused_;
+  bool defined_here_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<OperationTask> MakeSaveDomainTask(images::ImageDirectory& images, std::string path,
+                                                  bool checkpoint) {
+  return std::make_unique<SaveDomainTask>(images, std::move(path), checkpoint);
+}
+
+std::unique_ptr<OperationTask> MakeRestoreSuspendedTask(images::ImageDirectory& images,
+                                                        bool paused) {
+  return std::make_unique<RestoreSuspendedTask>(images, paused);
+}
+
+std::unique_ptr<OperationTask> MakeRestoreImageTask(images::ImageDirectory& images,
+                                                    std::string path,
+                                                    xenia::v1::StreamHeader header, bool paused) {
+  return std::make_unique<RestoreImageTask>(images, std::move(path), std::move(header), paused);
+}
+
+}  // namespace xenia

@@ -1,0 +1,43 @@
+// The tasks behind SaveDomain and RestoreDomain: a domain's memory and state
+// into a save image in the image directory and back.
+//
+// A save writes the image through a staging file and gives it its name only
+// once the whole stream is on disk; then it records the image, and (unless
+// it is a checkpoint) destroys the suspended guest and marks the domain
+// SUSPENDED. A save that fails leaves the domain as it was and no file.
+// A restore reads and verifies the whole image before the domain counts as
+// running; one that fails leaves nothing in the hypervisor.
+//
+// Thread-safety: see OperationTask. The ImageDirectory is borrowed and must
+// outlive the tasks.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "daemon/images/image_directory.h"
+#include "daemon/operations/operation_task.h"
+#include "xenia/v1/domain_stream.pb.h"
+
+namespace xenia {
+
+// Saves the domain to `path` under the image directory (empty: a name made
+// of the domain's name and the time). With `checkpoint` the domain keeps
+// running (or stays paused).
+std::unique_ptr<OperationTask> MakeSaveDomainTask(images::ImageDirectory& images, std::string path,
+                                                  bool checkpoint);
+
+// Restores the domain from the image it was last saved to (it must be
+// SUSPENDED).
+std::unique_ptr<OperationTask> MakeRestoreSuspendedTask(images::ImageDirectory& images,
+                                                        bool paused);
+
+// Restores the domain an image at `path` holds, whose header the caller has
+// read: a domain that is not defined is defined from the image's spec first
+// (and removed again if the restore fails); a defined one must be shut off
+// or suspended.
+std::unique_ptr<OperationTask> MakeRestoreImageTask(images::ImageDirectory& images,
+                                                    std::string path,
+                                                    xenia::v1::StreamHeader header, bool paused);
+
+}  // namespace xenia
