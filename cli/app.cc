@@ -35,6 +35,8 @@ CommandLine::CommandLine() : app_(kDescription, "xenia") {
   AddListInfoCommands(app_, options_.list, options_.info, registry_);
   AddCreateCommand(app_, options_.create, registry_);
   AddDomainVerbCommands(app_, options_.domain, registry_);
+  AddSaveCommand(app_, options_.save, registry_);
+  AddRestoreCommand(app_, options_.restore, registry_);
   AddHostCommand(app_, registry_);
   AddOpsCommands(app_, options_.ops, registry_);
   AddEventsCommand(app_, options_.events, registry_);
@@ -92,12 +94,12 @@ int CommandLine::Run(CommandEnv& env) const {
 }
 
 int RunXenia(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
-             std::istream& in, bool err_is_tty) {
+             std::istream& in, bool err_is_tty, const BinaryStdio& binary) {
   CommandLine command_line;
   if (std::optional<int> rc = command_line.Parse(argc, argv, out, err); rc.has_value()) {
     return *rc;
   }
-  CommandEnv env(command_line.options().global, out, err, in, err_is_tty);
+  CommandEnv env(command_line.options().global, out, err, in, err_is_tty, binary);
   const int rc = command_line.Run(env);
   out.flush();
   return rc;

@@ -47,9 +47,10 @@ class CommandLine {
 };
 
 // Parses the command line and runs the command: output on `out`, messages,
-// progress and errors on `err`, `create -` reads `in`. Returns the exit code
-// (cli/exit_codes.h).
+// progress and errors on `err`, `create -` reads `in`; `save NAME -` and
+// `restore -` write and read the descriptors of `binary`. Returns the exit
+// code (cli/exit_codes.h).
 int RunXenia(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
-             std::istream& in, bool err_is_tty);
+             std::istream& in, bool err_is_tty, const BinaryStdio& binary = BinaryStdio());
 
 }  // namespace xenia::cli

@@ -6,13 +6,14 @@
 namespace xenia::cli {
 
 CommandEnv::CommandEnv(const GlobalOptions& options, std::ostream& out, std::ostream& err,
-                       std::istream& in, bool err_is_tty)
+                       std::istream& in, bool err_is_tty, const BinaryStdio& binary)
     : options_(options),
       format_(ParseOutputFormat(options.output).value_or(OutputFormat::kTable)),
       out_(out),
       err_(err),
       in_(in),
-      err_is_tty_(err_is_tty) {}
+      err_is_tty_(err_is_tty),
+      binary_(binary) {}
 
 Connection& CommandEnv::conn() {
   if (conn_ == nullptr) conn_ = std::make_unique<Connection>(options_.socket);

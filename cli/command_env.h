@@ -1,5 +1,6 @@
 // CommandEnv: what a command needs while it runs — the global flags, where to
-// print and in which format, whether stderr is a terminal, and the connection
+// print and in which format, whether stderr is a terminal, the raw stdin and
+// stdout for binary data (save -, restore -), and the connection
 // to xeniad (opened on first use, so `xenia version` never dials). It also
 // turns errors into the message a person reads and the exit code a script
 // reads.
@@ -28,11 +29,22 @@ struct GlobalOptions {
   std::string output = "table";
 };
 
+// The process's stdin and stdout as file descriptors, for the commands that
+// move binary images through them (`save NAME -`, `restore -`); the streams
+// of CommandEnv carry text. The descriptors are borrowed, never closed.
+struct BinaryStdio {
+  // -1: not available (the command then refuses to stream).
+  int in_fd = -1;
+  int out_fd = -1;
+  bool in_is_tty = false;
+  bool out_is_tty = false;
+};
+
 class CommandEnv {
  public:
   // `out`, `err` and `in` are borrowed and must outlive the env.
   CommandEnv(const GlobalOptions& options, std::ostream& out, std::ostream& err, std::istream& in,
-             bool err_is_tty);
+             bool err_is_tty, const BinaryStdio& binary = BinaryStdio());
 
   OutputFormat format() const { return format_; }
   bool table() const { return format_ == OutputFormat::kTable; }
@@ -40,6 +52,7 @@ class CommandEnv {
   std::ostream& err() { return err_; }
   std::istream& in() { return in_; }
   bool err_is_tty() const { return err_is_tty_; }
+  const BinaryStdio& binary() const { return binary_; }
 
   Connection& conn();
 
@@ -64,6 +77,7 @@ class CommandEnv {
   std::ostream& err_;
   std::istream& in_;
   const bool err_is_tty_;
+  const BinaryStdio binary_;
   std::unique_ptr<Connection> conn_;
 };
 

@@ -25,9 +25,14 @@ int main(int argc, char** argv) {
   action.sa_handler = OnInterrupt;
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
+  xenia::cli::BinaryStdio binary;
+  binary.in_fd = STDIN_FILENO;
+  binary.out_fd = STDOUT_FILENO;
+  binary.in_is_tty = isatty(STDIN_FILENO) == 1;
+  binary.out_is_tty = isatty(STDOUT_FILENO) == 1;
   try {
     return xenia::cli::RunXenia(argc, argv, std::cout, std::cerr, std::cin,
-                                isatty(STDERR_FILENO) == 1);
+                                isatty(STDERR_FILENO) == 1, binary);
   } catch (const std::exception& e) {
     std::cerr << "xenia: internal error: " << e.what() << "\n";
     return xenia::cli::kExitInternal;

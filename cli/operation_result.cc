@@ -4,11 +4,25 @@
 
 #include "cli/exit_codes.h"
 #include "cli/output/render_operation.h"
+#include "cli/output/render_save_image.h"
+#include "cli/resource_names.h"
 #include "cli/wait.h"
 
 namespace xenia::cli {
 
 using xenia::v1::Operation;
+
+namespace {
+
+// The domain a DONE operation produced, else `subject`.
+absl::string_view OutcomeSubject(absl::string_view subject, const Operation& op) {
+  if (!op.has_domain()) return subject;
+  if (!op.domain().name().empty()) return LastSegment(op.domain().name());
+  if (!op.domain().spec().name().empty()) return op.domain().spec().name();
+  return subject;
+}
+
+}  // namespace
 
 int FinishMutation(CommandEnv& env, absl::string_view subject, const grpc::Status& status,
                    const Operation& op, bool wait, absl::Duration wait_limit) {
@@ -41,7 +55,8 @@ int ReportOperation(CommandEnv& env, absl::string_view subject, const Operation&
   } else if (!OperationFinished(op)) {
     env.out() << AcceptedLine(subject, op) << "\n";
   } else if (op.state() == Operation::DONE) {
-    env.out() << OutcomeLine(subject, op) << "\n";
+    env.out() << OutcomeLine(OutcomeSubject(subject, op), op) << "\n";
+    if (op.has_save_image()) env.out() << RenderSaveImage(op.save_image());
   }
   env.out().flush();
   if (!OperationFinished(op) || op.state() == Operation::DONE) return kExitOk;

@@ -49,6 +49,8 @@ void AddListInfoCommands(CLI::App& app, ListOptions& list, InfoOptions& info,
                          CommandRegistry& registry);
 void AddCreateCommand(CLI::App& app, CreateOptions& options, CommandRegistry& registry);
 void AddDomainVerbCommands(CLI::App& app, DomainVerbOptions& options, CommandRegistry& registry);
+void AddSaveCommand(CLI::App& app, SaveOptions& options, CommandRegistry& registry);
+void AddRestoreCommand(CLI::App& app, RestoreOptions& options, CommandRegistry& registry);
 void AddHostCommand(CLI::App& app, CommandRegistry& registry);
 void AddOpsCommands(CLI::App& app, OpsOptions& options, CommandRegistry& registry);
 void AddEventsCommand(CLI::App& app, EventsOptions& options, CommandRegistry& registry);

@@ -32,6 +32,24 @@ struct DomainVerbOptions {
   bool paused = false;
 };
 
+struct SaveOptions {
+  std::string name;
+  // A path under xeniad's image directory, passed through unchanged (empty:
+  // xeniad chooses); "-" streams the image to stdout instead.
+  std::string file;
+  // Keep the domain running.
+  bool checkpoint = false;
+  MutationFlags mutation;
+};
+
+struct RestoreOptions {
+  // A domain NAME, an image FILE or resource name, or "-" for stdin
+  // (cli/restore_source.h).
+  std::string source;
+  bool paused = false;
+  MutationFlags mutation;
+};
+
 struct CreateOptions {
   // The spec file; "-" is stdin; empty when the flags describe the domain.
   std::string file;
@@ -88,6 +106,8 @@ struct SimOptions {
 struct CommandOptions {
   GlobalOptions global;
   DomainVerbOptions domain;
+  SaveOptions save;
+  RestoreOptions restore;
   CreateOptions create;
   ListOptions list;
   InfoOptions info;

@@ -1,9 +1,10 @@
 // Small formatters for the cells of table output: timestamps, empty values,
-// booleans.
+// booleans, byte sizes.
 //
 // Thread-safe: pure functions.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -18,5 +19,8 @@ std::string FormatTimestamp(const google::protobuf::Timestamp& ts);
 std::string OrDash(absl::string_view text);
 
 std::string YesNo(bool b);
+
+// "512 B", "64 KiB", "1.5 GiB": powers of 1024, one decimal unless whole.
+std::string FormatBytes(int64_t bytes);
 
 }  // namespace xenia::cli

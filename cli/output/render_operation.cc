@@ -23,10 +23,10 @@ bool ResultIsUp(const Operation& op) {
 std::string Outcome(const Operation& op) {
   const std::string& m = op.method();
   if (m == "CreateDomain") return ResultIsUp(op) ? "created and started" : "created";
-  if (m == "StartDomain") {
-    return op.has_domain() && op.domain().status().power_state() == xenia::v1::PAUSED
-               ? "started (paused)"
-               : "started";
+  const bool paused = op.has_domain() && op.domain().status().power_state() == xenia::v1::PAUSED;
+  if (m == "StartDomain") return paused ? "started (paused)" : "started";
+  if (m == "RestoreDomain" || m == "RestoreDomainFromStream") {
+    return paused ? "restored (paused)" : "restored";
   }
   static constexpr std::pair<const char*, const char*> kPastTense[] = {
       {"ShutdownDomain", "shut down"},
@@ -37,8 +37,6 @@ std::string Outcome(const Operation& op) {
       {"DeleteDomain", "deleted"},
       {"UpdateDomain", "updated"},
       {"SaveDomain", "saved"},
-      {"RestoreDomain", "restored"},
-      {"RestoreDomainFromStream", "restored"},
       {"MigrateDomain", "migrated"},
       {"SetDomainMemory", "memory set"},
       {"SetDomainVcpus", "vCPUs set"},

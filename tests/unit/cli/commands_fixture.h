@@ -22,14 +22,16 @@ struct Result {
 
 class CommandsTest : public ::testing::Test {
  protected:
-  // Runs `xenia --socket <fake> args...` in this process.
-  Result Run(std::vector<std::string> args, const std::string& stdin_text = "", bool tty = false) {
+  // Runs `xenia --socket <fake> args...` in this process; `binary` gives
+  // `save NAME -` and `restore -` their stdout and stdin descriptors.
+  Result Run(std::vector<std::string> args, const std::string& stdin_text = "", bool tty = false,
+             const BinaryStdio& binary = BinaryStdio()) {
     args.insert(args.begin(), {"xenia", "--socket", fake_.socket_path()});
     std::vector<const char*> argv;
     for (const std::string& a : args) argv.push_back(a.c_str());
     std::ostringstream out, err;
     std::istringstream in(stdin_text);
-    const int rc = RunXenia(static_cast<int>(argv.size()), argv.data(), out, err, in, tty);
+    const int rc = RunXenia(static_cast<int>(argv.size()), argv.data(), out, err, in, tty, binary);
     return {rc, out.str(), err.str()};
   }
 

@@ -3,9 +3,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "grpc/grpc.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
@@ -97,6 +99,78 @@ class FakeXeniad::Domains : public xenia::v1::DomainService::Service {
   Status DeleteDomain(ServerContext*, const xenia::v1::DeleteDomainRequest* req,
                       Operation* resp) override {
     return Mutate("DeleteDomain", req->name(), req->request_id(), resp, [](FakeState&) {});
+  }
+  Status SaveDomain(ServerContext*, const xenia::v1::SaveDomainRequest* req,
+                    Operation* resp) override {
+    return Mutate("SaveDomain", req->name(), req->request_id(), resp,
+                  [&](FakeState& s) { s.last_save = *req; });
+  }
+  Status RestoreDomain(ServerContext*, const xenia::v1::RestoreDomainRequest* req,
+                       Operation* resp) override {
+    const std::string target = req->has_domain() ? req->domain() : req->image();
+    return Mutate("RestoreDomain", target, req->request_id(), resp,
+                  [&](FakeState& s) { s.last_restore = *req; });
+  }
+
+  // Sends the canned bytes without holding the lock, so that a slow client
+  // does not block the state.
+  Status SaveDomainToStream(ServerContext*, const xenia::v1::SaveDomainRequest* req,
+                            grpc::ServerWriter<xenia::v1::ImageChunk>* writer) override {
+    std::string bytes;
+    size_t chunk_bytes = 1;
+    Status failure;
+    size_t fail_after = 0;
+    const Status st = f_.With([&](FakeState& s) {
+      if (Status taken = TakeFailure(s, "SaveDomainToStream"); !taken.ok()) return taken;
+      s.last_save = *req;
+      s.last_name = req->name();
+      s.last_request_id = req->request_id();
+      bytes = s.save_stream_bytes;
+      chunk_bytes = std::max<size_t>(s.save_chunk_bytes, 1);
+      failure = s.save_stream_failure;
+      fail_after = s.save_fail_after;
+      return Status::OK;
+    });
+    if (!st.ok()) return st;
+    size_t sent = 0;
+    for (size_t at = 0; at < bytes.size(); at += chunk_bytes, ++sent) {
+      if (!failure.ok() && sent == fail_after) return failure;
+      xenia::v1::ImageChunk chunk;
+      chunk.set_data(bytes.substr(at, chunk_bytes));
+      if (!writer->Write(chunk)) return Status(grpc::StatusCode::CANCELLED, "client went away");
+    }
+    return failure;
+  }
+
+  // Reads the whole stream without holding the lock, then records it.
+  Status RestoreDomainFromStream(
+      ServerContext*, grpc::ServerReader<xenia::v1::RestoreDomainFromStreamRequest>* reader,
+      Operation* resp) override {
+    xenia::v1::RestoreDomainFromStreamRequest message;
+    xenia::v1::RestoreDomainRequest options;
+    std::string bytes;
+    std::vector<size_t> sizes;
+    bool first = true;
+    while (reader->Read(&message)) {
+      if (first != message.has_options()) {
+        return Status(grpc::StatusCode::INVALID_ARGUMENT,
+                      "the options must come first, and only first");
+      }
+      if (first) {
+        options = message.options();
+      } else {
+        bytes += message.chunk().data();
+        sizes.push_back(message.chunk().data().size());
+      }
+      first = false;
+    }
+    if (first) return Status(grpc::StatusCode::INVALID_ARGUMENT, "no options");
+    return Mutate("RestoreDomainFromStream", "hosts/h1/domains/restored", options.request_id(),
+                  resp, [&](FakeState& s) {
+                    s.last_restore = options;
+                    s.restored_bytes = std::move(bytes);
+                    s.restored_chunk_sizes = std::move(sizes);
+                  });
   }
 
  private:
@@ -214,6 +288,11 @@ FakeXeniad::FakeXeniad()
       operations_(std::make_unique<Operations>(*this)),
       hosts_(std::make_unique<Hosts>(*this)),
       simulator_(std::make_unique<Simulator>(*this)) {
+  // Keeps gRPC initialised for the whole test binary: otherwise destroying
+  // the last server shuts gRPC down, which after a streaming call can wait
+  // ~10s for an executor thread's poll to time out.
+  static const bool kGrpcKeptUp = (grpc_init(), true);
+  (void)kGrpcKeptUp;
   std::string dir_template = ::testing::TempDir() + "xenia-cli-XXXXXX";
   char* made = mkdtemp(dir_template.data());
   EXPECT_NE(made, nullptr) << "mkdtemp " << dir_template;

@@ -33,6 +33,12 @@ struct FakeState {
   std::vector<xenia::v1::Operation> operations;  // ListOperations
   // When set, the next call of any method fails with it.
   grpc::Status fail_next = grpc::Status::OK;
+  // SaveDomainToStream sends these bytes in chunks of save_chunk_bytes; when
+  // save_stream_failure is set, it ends with it after save_fail_after chunks.
+  std::string save_stream_bytes;
+  size_t save_chunk_bytes = 64 * 1024;
+  grpc::Status save_stream_failure = grpc::Status::OK;
+  size_t save_fail_after = 0;
 
   // Recorded.
   std::vector<std::string> calls;  // method names in order
@@ -44,6 +50,14 @@ struct FakeState {
   xenia::v1::StartDomainRequest last_start;
   xenia::v1::ShutdownDomainRequest last_shutdown;
   xenia::v1::RebootDomainRequest last_reboot;
+  // SaveDomain and SaveDomainToStream.
+  xenia::v1::SaveDomainRequest last_save;
+  // RestoreDomain, or the options of RestoreDomainFromStream.
+  xenia::v1::RestoreDomainRequest last_restore;
+  // What RestoreDomainFromStream received after the options, in order, and
+  // the size of each chunk.
+  std::string restored_bytes;
+  std::vector<size_t> restored_chunk_sizes;
   xenia::v1::WaitOperationRequest last_wait;
   xenia::v1::SetGuestBehaviorRequest last_behavior;
 };
