@@ -168,6 +168,13 @@ absl::StatusOr<std::unique_ptr<Xeniad>> Xeniad::Start(const DaemonConfig& config
       config.image_dir.empty() ? absl::StrCat(config.state_dir, "/images") : config.image_dir);
   if (!image_dir.ok()) return image_dir.status();
   p->images = *std::move(image_dir);
+  if (absl::StatusOr<int> stale = p->images->RemoveStaleStaging(); !stale.ok()) {
+    logger.Warn("cannot clear the image directory of unfinished saves",
+                {{"error", std::string(stale.status().message())}});
+  } else if (*stale > 0) {
+    logger.Info("removed the staging files of saves cut short when xeniad stopped",
+                {{"image_dir", p->images->path()}, {"files", *stale}});
+  }
 
   store::StoreOptions store_options;
   store_options.path = absl::StrCat(config.state_dir, "/xenia.db");

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <utility>
 #include <vector>
 
@@ -386,6 +387,28 @@ absl::StatusOr<std::string> DefaultImageName(absl::string_view domain_name, absl
                      " cannot be part of an image file name: ", checked.status().message()));
   }
   return name;
+}
+
+absl::StatusOr<int> ImageDirectory::RemoveStaleStaging() {
+  std::error_code error;
+  std::filesystem::recursive_directory_iterator it(path_, std::filesystem::directory_options::none,
+                                                   error);
+  if (error) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot list the image directory ", path_, ": ", error.message()));
+  }
+  int removed = 0;
+  for (; it != std::filesystem::recursive_directory_iterator(); it.increment(error)) {
+    if (error) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot list the image directory ", path_, ": ", error.message()));
+    }
+    const std::string name = it->path().filename().string();
+    if (name.empty() || name[0] != '.' || name.find(".partial-") == std::string::npos) continue;
+    if (!it->is_regular_file(error) || it->is_symlink(error)) continue;
+    if (std::filesystem::remove(it->path(), error)) ++removed;
+  }
+  return removed;
 }
 
 }  // namespace xenia::images

@@ -71,6 +71,12 @@ class ImageDirectory {
   // The size of an image in bytes. Errors as for OpenForRead.
   absl::StatusOr<int64_t> Size(absl::string_view relative);
 
+  // Removes the staging files that saves cut short left behind (xeniad was
+  // killed while it wrote them), anywhere under the directory, without
+  // following symbolic links. Call at start-up, before any save runs.
+  // Returns how many it removed.
+  absl::StatusOr<int> RemoveStaleStaging();
+
  private:
   ImageDirectory(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
 

@@ -63,6 +63,33 @@ TEST_F(CliTest, TheWholeLifecycle) {
   EXPECT_EQ(Get("web1", &gone).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_F(CliTest, SaveAndRestoreThroughTheImageDirectory) {
+  CreateOrDie("web1", 32);
+  CliResult r = Xenia({"save", "web1", "nightly/web1.xsave", "--wait"});
+  EXPECT_EXIT_CODE(r, 0);
+  EXPECT_NE(r.out.find("web1: saved"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("nightly/web1.xsave"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("xxh3-128:"), std::string::npos) << r.out;
+  EXPECT_EQ(GetOrDie("web1").status().power_state(), xenia::v1::SUSPENDED);
+
+  r = Xenia({"restore", "web1", "--wait"});
+  EXPECT_EXIT_CODE(r, 0);
+  EXPECT_NE(r.out.find("web1: restored"), std::string::npos) << r.out;
+  EXPECT_EQ(GetOrDie("web1").status().power_state(), xenia::v1::RUNNING);
+
+  r = Xenia({"save", "web1", "../outside.xsave", "--wait"});
+  EXPECT_EXIT_CODE(r, 2);
+  EXPECT_NE(r.err.find("\"..\" is not allowed"), std::string::npos) << r.err;
+  EXPECT_EQ(GetOrDie("web1").status().power_state(), xenia::v1::RUNNING);
+
+  r = Xenia({"destroy", "web1", "--wait"});
+  EXPECT_EXIT_CODE(r, 0);
+  r = Xenia({"restore", "./nightly/web1.xsave", "--paused", "--wait"});
+  EXPECT_EXIT_CODE(r, 0);
+  EXPECT_NE(r.out.find("web1: restored (paused)"), std::string::npos) << r.out;
+  EXPECT_EQ(GetOrDie("web1").status().power_state(), xenia::v1::PAUSED);
+}
+
 TEST_F(CliTest, SpecFilesInYamlFromAFileAndJsonFromStdin) {
   std::string yaml = WriteFile("web.yaml", R"(name: web2
 type: HVM

@@ -414,6 +414,26 @@ TEST_F(ImageDirectoryTest, FileIsNotADirectory) {
   EXPECT_EQ(Get("file"), "image");
 }
 
+TEST_F(ImageDirectoryTest, StagingFilesOfSavesCutShortAreRemovedAndNothingElse) {
+  Put("web1.xsave", "image");
+  Put("nightly/web2.xsave", "image");
+  WriteFile(root_ + "/.web3.xsave.partial-0123456789abcdef", "half an image");
+  WriteFile(root_ + "/nightly/.web4.xsave.partial-fedcba9876543210", "half an image");
+  WriteFile(outside_ + "/.x.partial-1", "not ours");
+  fs::create_symlink(outside_ + "/.x.partial-1", root_ + "/.y.partial-2");
+  fs::create_symlink(outside_, root_ + "/linked");
+  absl::StatusOr<int> removed = images_->RemoveStaleStaging();
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_EQ(*removed, 2);
+  EXPECT_FALSE(fs::exists(root_ + "/.web3.xsave.partial-0123456789abcdef"));
+  EXPECT_FALSE(fs::exists(root_ + "/nightly/.web4.xsave.partial-fedcba9876543210"));
+  EXPECT_EQ(Get("web1.xsave"), "image");
+  EXPECT_EQ(Get("nightly/web2.xsave"), "image");
+  // Links are neither followed nor removed.
+  EXPECT_TRUE(fs::exists(outside_ + "/.x.partial-1"));
+  EXPECT_TRUE(fs::is_symlink(root_ + "/.y.partial-2"));
+}
+
 TEST(DefaultImageNameTest, IsTheDomainAndTheTimeInUtc) {
   absl::Time now = absl::FromCivil(absl::CivilSecond(2026, 11, 24, 10, 15, 0), absl::UTCTimeZone());
   absl::StatusOr<std::string> name = DefaultImageName("web1", now);
