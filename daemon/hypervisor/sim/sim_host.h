@@ -115,6 +115,8 @@ class SimHost {
   // Admits `record` and holds its domid, name, uuid, memory and slot while it
   // is built; it is on record, paused, from now on (see Reservation).
   absl::Status ReserveLocked(SimDomainRecord& record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The same, first applying what fell due (its events are delivered).
+  absl::Status Reserve(SimDomainRecord& record) ABSL_LOCKS_EXCLUDED(mu_);
   // Ends a reservation: frees it (a failed build) or makes `record` a
   // domain, running unless `paused`. Returns its facts.
   void AbandonLocked(uint32_t domid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

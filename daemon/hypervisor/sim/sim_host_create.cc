@@ -149,6 +149,17 @@ uint32_t SimHost::AllocateDomidLocked() {
   return domid;
 }
 
+absl::Status SimHost::Reserve(SimDomainRecord& record) {
+  absl::Status admitted;
+  {
+    absl::MutexLock lock(&mu_);
+    ApplyDueLocked(clock_.BootNanos());
+    admitted = ReserveLocked(record);
+  }
+  events_.Deliver();
+  return admitted;
+}
+
 absl::Status SimHost::ReserveLocked(SimDomainRecord& record) {
   if (absl::Status admitted = AdmitLocked(record); !admitted.ok()) return admitted;
   record.domid = AllocateDomidLocked();
@@ -233,14 +244,7 @@ absl::StatusOr<DomainFacts> SimHost::CreateDomain(const OpContext& ctx,
 
   InitMemory(record, config_.dirty_bytes_per_second, config_.working_set_pages);
 
-  absl::Status admitted;
-  {
-    absl::MutexLock lock(&mu_);
-    ApplyDueLocked(clock_.BootNanos());
-    admitted = ReserveLocked(record);
-  }
-  events_.Deliver();
-  if (!admitted.ok()) return admitted;
+  if (absl::Status admitted = Reserve(record); !admitted.ok()) return admitted;
 
   const std::string label = DomainLabel(record);
   ctx.Progress(0, absl::StrCat("building ", label));

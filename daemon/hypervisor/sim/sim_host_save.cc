@@ -159,14 +159,7 @@ absl::StatusOr<DomainFacts> SimHost::RestoreDomain(const OpContext& ctx,
                      kSimPageSize, " bytes (", record.memory_mib, " MiB)"));
   }
 
-  absl::Status admitted;
-  {
-    absl::MutexLock lock(&mu_);
-    ApplyDueLocked(clock_.BootNanos());
-    admitted = ReserveLocked(record);
-  }
-  events_.Deliver();
-  if (!admitted.ok()) return admitted;
+  if (absl::Status admitted = Reserve(record); !admitted.ok()) return admitted;
 
   // Everything from here on fails by destroying the half-built domain.
   auto abandon = [&](absl::Status status) {
