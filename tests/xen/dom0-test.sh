@@ -68,9 +68,14 @@ elapsed() {
   local us=$((${EPOCHREALTIME/./} - $1))
   echo "$((us / 1000000)).$(((us / 100000) % 10))"
 }
-# fail MESSAGE: sets DETAIL and returns 1; used as `check || { fail "..."; return; }`
+# fail MESSAGE: sets DETAIL and returns 1; used as `check || { fail "..."; return; }`.
+# A message about a command that exited adds what that command last said on
+# stderr, so the summary shows the reason and not only the exit code.
 fail() {
   DETAIL="$*"
+  if [[ "$DETAIL" == *" exited "* ]] && [ -s "$LAST_STDERR" ]; then
+    DETAIL="$DETAIL: $(tail -c 400 "$LAST_STDERR" | tr -d '\r' | tail -2 | paste -sd' ')"
+  fi
   return 1
 }
 # A hung command must not hang the run: xenia and xl get a deadline, well
@@ -91,8 +96,16 @@ deadline() {
   [ $rc = 124 ] && hung "$@"
   return $rc
 }
-xenia_() { deadline xenia "$@"; }
-xl_() { deadline xl "$@"; }
+# xenia and xl: stderr still reaches the console, and is kept for fail().
+LAST_STDERR=/tmp/last-stderr
+with_stderr_kept() {
+  local rc=0
+  deadline "$@" 2>"$LAST_STDERR" || rc=$?
+  cat "$LAST_STDERR" >&2
+  return $rc
+}
+xenia_() { with_stderr_kept xenia "$@"; }
+xl_() { with_stderr_kept xl "$@"; }
 
 # ---------------------------------------------------------------- guests
 # The guest prints DOMU-READY, then DOMU-HB n every second; its console log
@@ -141,7 +154,11 @@ start_xeniad() {
   local deadline=$((SECONDS + 60))
   while [ $SECONDS -lt $deadline ]; do
     kill -0 "$XENIAD_PID" 2>/dev/null || { wait "$XENIAD_PID"; fail "xeniad exited rc=$?: $(tail -2 "$XENIAD_LOG")"; return; }
-    xenia host >/dev/null 2>&1 && return 0
+    local rc=0
+    xenia host >/dev/null 2>/tmp/poll-stderr || rc=$?
+    [ $rc = 0 ] && return 0
+    # 5 is "xeniad cannot be reached yet"; anything else is worth seeing.
+    [ $rc = 5 ] || echo "--- xenia host exited $rc while xeniad started: $(tail -c 300 /tmp/poll-stderr)"
     sleep 0.5
   done
   fail "xeniad (pid $XENIAD_PID) did not answer within 60s"

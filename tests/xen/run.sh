@@ -74,11 +74,12 @@ say "$(cut -d' ' -f2- "$stage/build-info"); $image_how image $image (${image_sec
 #    printing when it gives up, so a serial console silent for
 #    XENIA_XEN_STALL seconds means the emulated machine itself froze. That,
 #    or a process in dom0 crashing (QEMU-TCG corrupts dom0's user space now
-#    and then), gets the machine booted once more; the first boot's log is
-#    kept as serial-first.log and the summary says why. Nothing is retried
-#    twice, and a step that fails on a clean boot is never retried.
+#    and then), makes the boot untrustworthy either way: it is kept as
+#    serial-boot-N.log, the summary says why, and the machine is booted again,
+#    at most XENIA_XEN_BOOTS times in all (3). Only a boot without either
+#    counts; a step that fails on such a boot is never retried.
 boot() {
-  say "booting Xen under QEMU; serial log $out/serial.log"
+  say "booting Xen under QEMU (boot $1 of at most $max_boots); serial log $out/serial.log"
   qemu_ok=yes
   setpriv --pdeathsig TERM "$here/run-qemu.sh" "$image" "$out/data.img" "$out/serial.log" &
   runner=$!
@@ -86,25 +87,29 @@ boot() {
   wait "$runner" || qemu_ok=no
   trap - TERM INT HUP
 }
+# why_untrusted: why the boot just made cannot count, or nothing
+why_untrusted() {
+  if grep -aq '\[host\] no serial output for' "$out/serial.log" &&
+    ! grep -aq 'XEN-TIER-RESULT' "$out/serial.log"; then
+    echo "the machine froze at $(grep -a '=== STEP-BEGIN' "$out/serial.log" | tail -1 |
+      sed 's/.*STEP-BEGIN //' | tr -d '\r')"
+  elif ! "$here/scan-log.sh" "$out/serial.log" >/dev/null; then
+    echo "a dom0 process crashed: $(grep -aEm1 \
+      'segfault|Segmentation fault|Aborted|corrupted|Kernel panic|Triple fault|general protection' \
+      "$out/serial.log" | tr -d '\r' | cut -c1-160)"
+  fi
+}
+max_boots=${XENIA_XEN_BOOTS:-3}
 t0=$SECONDS
-froze=""
-boot
-if grep -aq '\[host\] no serial output for' "$out/serial.log" &&
-  ! grep -aq 'XEN-TIER-RESULT' "$out/serial.log"; then
-  froze="the first boot froze at $(grep -a '=== STEP-BEGIN' "$out/serial.log" | tail -1 |
-    sed 's/.*STEP-BEGIN //' | tr -d '\r') (serial-first.log); booted again"
-elif ! "$here/scan-log.sh" "$out/serial.log" >/dev/null; then
-  # A dom0 process dying of memory corruption before any step could blame
-  # xeniad (QEMU-TCG corrupts dom0's user space in about one boot in six).
-  froze="in the first boot a dom0 process crashed: $(grep -aEm1 \
-    'segfault|Segmentation fault|Aborted|corrupted|Kernel panic|Triple fault|general protection' \
-    "$out/serial.log" | tr -d '\r' | cut -c1-160) (serial-first.log); booted again"
-fi
-if [ -n "$froze" ]; then
-  say "$froze"
-  mv "$out/serial.log" "$out/serial-first.log"
-  boot
-fi
+retries=()
+for ((n = 1; ; n++)); do
+  boot "$n"
+  why=$(why_untrusted)
+  [ -n "$why" ] && [ "$n" -lt "$max_boots" ] || break
+  mv "$out/serial.log" "$out/serial-boot-$n.log"
+  retries+=("boot $n: $why (serial-boot-$n.log); booted again")
+  say "${retries[-1]}"
+done
 boot_secs=$((SECONDS - t0))
 rm -f "$out/data.img"
 
@@ -125,7 +130,7 @@ verdict=FAIL
   echo "$scan"
   echo "qemu: $(grep -a '\[host\] qemu exited' "$out/serial.log" | sed 's/.*\[host\] qemu //')$(
     [ "$qemu_ok" = yes ] || echo ' (had to be stopped)')"
-  [ -z "$froze" ] || echo "retry: $froze"
+  for r in "${retries[@]}"; do echo "retry: $r"; done
   echo "time: ${image_secs}s image ($image_how), ${boot_secs}s boot and steps, $((SECONDS - t_start))s in all"
   echo "logs: $out/serial.log, $out/xeniad.log"
   echo "verdict: $verdict"
