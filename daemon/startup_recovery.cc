@@ -35,8 +35,12 @@ bool ReachedGoal(const std::string& method, const DomainEntry* entry) {
     return state == xenia::v1::RUNNING || state == xenia::v1::PAUSED;
   }
   if (method == "ShutdownDomain" || method == "DestroyDomain") return state == xenia::v1::SHUTOFF;
-  if (method == "SaveDomain") return state == xenia::v1::SUSPENDED;
-  if (method == "RestoreDomain") return state == xenia::v1::RUNNING || state == xenia::v1::PAUSED;
+  if (method == "SaveDomain" || method == "SaveDomainToStream") {
+    return state == xenia::v1::SUSPENDED;
+  }
+  if (method == "RestoreDomain" || method == "RestoreDomainFromStream") {
+    return state == xenia::v1::RUNNING || state == xenia::v1::PAUSED;
+  }
   if (method == "PauseDomain") return state == xenia::v1::PAUSED;
   if (method == "UnpauseDomain") return state == xenia::v1::RUNNING;
   return false;

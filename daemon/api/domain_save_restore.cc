@@ -39,6 +39,24 @@ absl::StatusOr<xenia::v1::StreamHeader> ReadImageHeader(images::ImageDirectory& 
 
 }  // namespace
 
+absl::StatusOr<OperationRequest> DomainServiceImpl::RestoreRequest(
+    const xenia::v1::StreamHeader& header, absl::string_view origin) const {
+  std::optional<DomainEntry> same_uuid = registry_.GetByUuid(header.domain_uuid());
+  std::string name = same_uuid.has_value() ? same_uuid->name() : header.domain_name();
+  if (!same_uuid.has_value()) {
+    if (std::optional<DomainEntry> same_name = registry_.GetByName(name); same_name.has_value()) {
+      return absl::AlreadyExistsError(
+          absl::StrCat(origin, " holds domain \"", name, "\" (uuid ", header.domain_uuid(),
+                       ") but another domain of that name (uuid ", same_name->uuid(),
+                       ") is defined; delete or rename it first"));
+    }
+  }
+  OperationRequest op;
+  op.target = names_.Domain(name);
+  op.domain_uuid = header.domain_uuid();
+  return op;
+}
+
 grpc::ServerUnaryReactor* DomainServiceImpl::SaveDomain(grpc::CallbackServerContext* ctx,
                                                         const xenia::v1::SaveDomainRequest* request,
                                                         xenia::v1::Operation* response) {
@@ -80,25 +98,15 @@ grpc::ServerUnaryReactor* DomainServiceImpl::RestoreDomain(
   absl::StatusOr<xenia::v1::StreamHeader> header = ReadImageHeader(images_, *path);
   if (!header.ok()) return Fail(reactor, header.status());
 
-  OperationRequest op;
-  op.method = "RestoreDomain";
-  op.request_id = request->request_id();
-  op.request = RequestFingerprint(*request);
-  op.principal = caller->principal;
-  std::optional<DomainEntry> same_uuid = registry_.GetByUuid(header->domain_uuid());
-  std::string name = same_uuid.has_value() ? same_uuid->name() : header->domain_name();
-  if (!same_uuid.has_value()) {
-    if (std::optional<DomainEntry> same_name = registry_.GetByName(name); same_name.has_value()) {
-      return Fail(reactor, absl::AlreadyExistsError(absl::StrCat(
-                               "image \"", *path, "\" holds domain \"", name, "\" (uuid ",
-                               header->domain_uuid(), ") but another domain of that name (uuid ",
-                               same_name->uuid(), ") is defined; delete or rename it first")));
-    }
-  }
-  op.target = names_.Domain(name);
-  op.domain_uuid = header->domain_uuid();
-  op.task = MakeRestoreImageTask(images_, *path, *std::move(header), paused);
-  engine_.Submit(std::move(op), Reply(reactor, response));
+  absl::StatusOr<OperationRequest> op =
+      RestoreRequest(*header, absl::StrCat("image \"", *path, "\""));
+  if (!op.ok()) return Fail(reactor, op.status());
+  op->method = "RestoreDomain";
+  op->request_id = request->request_id();
+  op->request = RequestFingerprint(*request);
+  op->principal = caller->principal;
+  op->task = MakeRestoreImageTask(images_, *path, *std::move(header), paused);
+  engine_.Submit(*std::move(op), Reply(reactor, response));
   return reactor;
 }
 

@@ -51,6 +51,12 @@ OperationEngine::OperationCallback Reply(grpc::ServerUnaryReactor* reactor,
   };
 }
 
+absl::Status NotManaged(const std::string& name) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("domain \"", name, "\" is not managed by xeniad (it was created beside it); ",
+                   "take it under management first with `xenia adopt ", name, "`"));
+}
+
 }  // namespace domain_service_internal
 
 namespace {
@@ -119,12 +125,6 @@ bool DomainFieldEquals(const DomainEntry& entry, const std::string& field,
     return absl::EqualsIgnoreCase(xenia::v1::DomainType_Name(entry.spec.type()), wanted);
   if (field == "managed") return wanted == "true";
   return false;
-}
-
-absl::Status NotManaged(const std::string& name) {
-  return absl::FailedPreconditionError(
-      absl::StrCat("domain \"", name, "\" is not managed by xeniad (it was created beside it); ",
-                   "take it under management first with `xenia adopt ", name, "`"));
 }
 
 // Whether an unmanaged domain passes a ListDomains filter.

@@ -65,6 +65,11 @@ class DomainServiceImpl final : public xenia::v1::DomainService::CallbackService
   grpc::ServerUnaryReactor* RestoreDomain(grpc::CallbackServerContext* ctx,
                                           const xenia::v1::RestoreDomainRequest* request,
                                           xenia::v1::Operation* response) override;
+  // domain_save_restore_stream.cc.
+  grpc::ServerWriteReactor<xenia::v1::ImageChunk>* SaveDomainToStream(
+      grpc::CallbackServerContext* ctx, const xenia::v1::SaveDomainRequest* request) override;
+  grpc::ServerReadReactor<xenia::v1::RestoreDomainFromStreamRequest>* RestoreDomainFromStream(
+      grpc::CallbackServerContext* ctx, xenia::v1::Operation* response) override;
   grpc::ServerUnaryReactor* AdoptDomain(grpc::CallbackServerContext* ctx,
                                         const xenia::v1::AdoptDomainRequest* request,
                                         xenia::v1::Operation* response) override;
@@ -78,6 +83,11 @@ class DomainServiceImpl final : public xenia::v1::DomainService::CallbackService
                                        const std::string& name, const std::string& request_id,
                                        xenia::v1::Operation* response,
                                        const TaskFactory& make_task);
+
+  // The operation that restores the domain an image's `header` holds, from
+  // `origin` (for messages); refused when another domain has its name.
+  absl::StatusOr<OperationRequest> RestoreRequest(const xenia::v1::StreamHeader& header,
+                                                  absl::string_view origin) const;
 
   const CallGate& gate_;
   OperationEngine& engine_;

@@ -1,5 +1,6 @@
 // Helpers shared by DomainService's source files (domain_service.cc,
-// domain_save_restore.cc). Not for use elsewhere. Any thread.
+// domain_save_restore.cc, domain_save_restore_stream.cc). Not for use
+// elsewhere. Any thread.
 #pragma once
 
 #include <string>
@@ -20,6 +21,9 @@ std::string FullMethod(const char* method);
 // could be a Xen domain name at all (otherwise INVALID_ARGUMENT, not
 // NOT_FOUND: no such domain can ever exist).
 absl::StatusOr<std::string> ParseDomainName(const ResourceNames& names, const std::string& name);
+
+// FAILED_PRECONDITION: the domain runs beside xeniad, unmanaged.
+absl::Status NotManaged(const std::string& name);
 
 // Finishes `reactor` with `status`.
 grpc::ServerUnaryReactor* Fail(grpc::ServerUnaryReactor* reactor, const absl::Status& status);

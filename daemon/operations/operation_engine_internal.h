@@ -69,6 +69,7 @@ class OperationEngine::StepContext final : public TaskContext {
   void SetProgress(int percent, absl::string_view message) override;
   void ReturnDomain() override { return_domain_ = true; }
   void PutSaveImage(const xenia::v1::SaveImage& image) override;
+  void ReturnSaveImage(const xenia::v1::SaveImage& image) override { result_image_ = image; }
   absl::StatusOr<std::optional<xenia::v1::SaveImage>> GetSaveImage(
       const std::string& name) override;
   void RequestReconcile() override { reconcile_ = true; }

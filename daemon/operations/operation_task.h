@@ -69,6 +69,9 @@ class TaskContext {
   // Records a save image taken from this operation's domain (journalled with
   // the step) and makes it the operation's result.
   virtual void PutSaveImage(const xenia::v1::SaveImage& image) = 0;
+  // Makes a save image that is not kept on this host (it was streamed to the
+  // caller) the operation's result, without recording it.
+  virtual void ReturnSaveImage(const xenia::v1::SaveImage& image) = 0;
   // A recorded save image by its resource name; nullopt if there is none.
   virtual absl::StatusOr<std::optional<xenia::v1::SaveImage>> GetSaveImage(
       const std::string& name) = 0;

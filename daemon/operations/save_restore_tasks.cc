@@ -1,5 +1,7 @@
 #include "daemon/operations/save_restore_tasks.h"
 
+#include <functional>
+
 #include "absl/strings/str_cat.h"
 #include "daemon/images/image_ids.h"
 #include "daemon/operations/domain_lifecycle.h"
@@ -21,10 +23,16 @@ absl::Status Prefixed(const absl::Status& status, absl::string_view prefix) {
   return absl::Status(status.code(), absl::StrCat(prefix, status.message()));
 }
 
+// Saves a domain into a staged image in the image directory, or (with a
+// caller sink) into the stream of a SaveDomainToStream call.
 class SaveDomainTask final : public OperationTask {
  public:
-  SaveDomainTask(images::ImageDirectory& images, std::string path, bool checkpoint)
-      : images_(images), path_(std::move(path)), checkpoint_(checkpoint) {}
+  SaveDomainTask(images::ImageDirectory* images, std::string path,
+                 std::shared_ptr<CallerImageSink> caller, bool checkpoint)
+      : images_(images),
+        path_(std::move(path)),
+        caller_(std::move(caller)),
+        checkpoint_(checkpoint) {}
 
   absl::Status Admit(TaskContext& ctx, bool idle) override {
     if (!idle) return absl::OkStatus();
@@ -40,13 +48,20 @@ class SaveDomainTask final : public OperationTask {
       return StepResult::Failed(s);
     }
     std::string path = path_;
-    if (path.empty()) {
-      absl::StatusOr<std::string> name = images::DefaultImageName(entry->name(), ctx.Now());
-      if (!name.ok()) return StepResult::Failed(name.status());
-      path = *std::move(name);
+    std::unique_ptr<images::StagedImage> staged;
+    stream::ByteSink* sink = caller_.get();
+    if (caller_ == nullptr) {
+      if (path.empty()) {
+        absl::StatusOr<std::string> name = images::DefaultImageName(entry->name(), ctx.Now());
+        if (!name.ok()) return StepResult::Failed(name.status());
+        path = *std::move(name);
+      }
+      absl::StatusOr<std::unique_ptr<images::StagedImage>> created = images_->Create(path, false);
+      if (!created.ok()) return StepResult::Failed(created.status());
+      staged = *std::move(created);
+      sink = &staged->sink();
     }
-    absl::StatusOr<std::unique_ptr<images::StagedImage>> staged = images_.Create(path, false);
-    if (!staged.ok()) return StepResult::Failed(staged.status());
+    const std::string where = caller_ == nullptr ? path : "the caller's stream";
 
     hv::SaveDomainRequest request;
     request.domain = RefOf(*entry);
@@ -57,40 +72,48 @@ class SaveDomainTask final : public OperationTask {
     request.header.set_source_host(ctx.names().host_id());
     request.header.set_source_version(kXeniaVersion);
     *request.header.mutable_create_time() = ToProto(ctx.Now());
-    request.sink = &(*staged)->sink();
+    request.sink = sink;
     request.checkpoint = checkpoint_;
-    ctx.SetProgress(0, absl::StrCat("saving to ", path));
+    ctx.SetProgress(0, absl::StrCat("saving to ", where));
     hv::Hypervisor& hv = ctx.hypervisor();
     absl::StatusOr<hv::SaveDomainResult> saved = hv.SaveDomain(ctx.hv_context(), request);
     if (!saved.ok()) {
       if (saved.status().code() == absl::StatusCode::kNotFound) ctx.RequestReconcile();
-      return StepResult::Failed(Prefixed(
-          saved.status(), absl::StrCat("domain \"", entry->name(),
-                                       "\" was not saved (it is as it was; no image was kept): ")));
+      // (A caller that went away fails the sink's writes: that is the reason.)
+      return StepResult::Failed(
+          Prefixed(saved.status(),
+                   absl::StrCat("domain \"", entry->name(), "\" was not saved (it is as it was",
+                                caller_ == nullptr ? "; no image was kept" : "", "): ")));
     }
-    if (absl::Status committed = (*staged)->Commit(); !committed.ok()) {
-      return StepResult::Failed(Unsave(ctx, *entry, committed));
+    absl::Status kept = staged != nullptr ? staged->Commit() : caller_->Drain();
+    if (!kept.ok()) {
+      return StepResult::Failed(
+          Unsave(ctx, *entry, kept, staged != nullptr ? "kept" : "delivered"));
     }
 
     xenia::v1::SaveImage image;
-    image.set_name(ctx.names().SaveImage(images::ImageIdForPath(path)));
     image.set_domain(ctx.names().Domain(entry->name()));
     *image.mutable_spec() = entry->spec;
-    image.set_path(path);
     image.set_size_bytes(saved->bytes);
     image.set_format_version(static_cast<int32_t>(stream::kFormatVersion));
     image.set_digest(saved->digest);
     image.set_checkpoint(checkpoint_);
     image.set_source_host(ctx.names().host_id());
     *image.mutable_create_time() = request.header.create_time();
-    ctx.PutSaveImage(image);
+    if (staged != nullptr) {
+      image.set_name(ctx.names().SaveImage(images::ImageIdForPath(path)));
+      image.set_path(path);
+      ctx.PutSaveImage(image);
+    } else {
+      ctx.ReturnSaveImage(image);
+    }
     if (checkpoint_) return StepResult::Done();
 
     ctx.SetProgress(100, "destroying the suspended guest");
     absl::Status destroyed = hv.DestroyDomain(ctx.hv_context(), RefOf(*entry));
     if (!destroyed.ok() && destroyed.code() != absl::StatusCode::kNotFound) {
       return StepResult::Failed(
-          Prefixed(destroyed, absl::StrCat("domain \"", entry->name(), "\" was saved to ", path,
+          Prefixed(destroyed, absl::StrCat("domain \"", entry->name(), "\" was saved to ", where,
                                            " but its suspended guest could not be destroyed: ")));
     }
     const absl::Time now = ctx.Now();
@@ -103,16 +126,25 @@ class SaveDomainTask final : public OperationTask {
       status.clear_start_time();
       status.set_last_shutdown_reason(xenia::v1::DomainStatus::SUSPEND);
       *status.mutable_state_change_time() = ToProto(now);
-      status.set_save_image(image.name());
-      status.set_message(absl::StrCat("saved to ", path));
+      if (staged != nullptr) {
+        status.set_save_image(image.name());
+        status.set_message(absl::StrCat("saved to ", path));
+      } else {
+        status.clear_save_image();
+        status.set_message(
+            "saved to the caller's stream (not kept on this host): restore it with "
+            "xenia restore - < IMAGE");
+      }
     });
     if (!updated.ok()) return StepResult::Failed(updated.status());
     return StepResult::Done();
   }
 
  private:
-  // The image could not be kept: let the guest run on as before and say so.
-  absl::Status Unsave(TaskContext& ctx, const DomainEntry& entry, const absl::Status& why) {
+  // The image could not be kept or delivered: let the guest run on as
+  // before and say so.
+  absl::Status Unsave(TaskContext& ctx, const DomainEntry& entry, const absl::Status& why,
+                      absl::string_view verb) {
     std::string outcome = "it runs on as before";
     if (!checkpoint_) {
       hv::Hypervisor& hv = ctx.hypervisor();
@@ -127,27 +159,67 @@ class SaveDomainTask final : public OperationTask {
       }
     }
     return Prefixed(
-        why, absl::StrCat("domain \"", entry.name(),
-                          "\" was not saved: the image could not be kept (", outcome, "): "));
+        why, absl::StrCat("domain \"", entry.name(), "\" was not saved: the image could not be ",
+                          verb, " (", outcome, "): "));
   }
 
-  images::ImageDirectory& images_;
+  images::ImageDirectory* images_;
   std::string path_;
+  std::shared_ptr<CallerImageSink> caller_;
   bool checkpoint_;
 };
 
-// Reads the image at `path` and builds `entry`'s domain from it.
-absl::Status RestoreFrom(TaskContext& ctx, images::ImageDirectory& images, const std::string& path,
-                         bool paused, const DomainEntry& entry) {
-  ctx.SetProgress(0, absl::StrCat("reading ", path));
-  absl::StatusOr<std::unique_ptr<stream::FileSource>> source = images.OpenForRead(path);
+// Where a restore reads its image from: a file in the image directory, or
+// the stream of a RestoreDomainFromStream call.
+struct ImageOrigin {
+  // For messages: "\"web1.xsave\"" or "the caller's stream".
+  std::string description;
+  // What the stream reader calls it: "image \"web1.xsave\"", "the image
+  // from the caller's stream".
+  std::string reader_name;
+  std::function<absl::StatusOr<std::unique_ptr<stream::ByteSource>>()> open;
+};
+
+ImageOrigin FileOrigin(images::ImageDirectory& images, const std::string& path) {
+  return {absl::StrCat("\"", path, "\""), absl::StrCat("image \"", path, "\""),
+          [&images, path]() -> absl::StatusOr<std::unique_ptr<stream::ByteSource>> {
+            absl::StatusOr<std::unique_ptr<stream::FileSource>> file = images.OpenForRead(path);
+            if (!file.ok()) return file.status();
+            return std::unique_ptr<stream::ByteSource>(*std::move(file));
+          }};
+}
+
+// Reads through to a source shared with the call that feeds it.
+class SharedSource final : public stream::ByteSource {
+ public:
+  explicit SharedSource(std::shared_ptr<stream::ByteSource> source) : source_(std::move(source)) {}
+  absl::StatusOr<size_t> Read(char* buffer, size_t max) override {
+    return source_->Read(buffer, max);
+  }
+
+ private:
+  std::shared_ptr<stream::ByteSource> source_;
+};
+
+ImageOrigin CallerOrigin(std::shared_ptr<stream::ByteSource> source) {
+  return {"the caller's stream", "the image from the caller's stream",
+          [source]() -> absl::StatusOr<std::unique_ptr<stream::ByteSource>> {
+            return std::make_unique<SharedSource>(source);
+          }};
+}
+
+// Reads the image `origin` gives and builds `entry`'s domain from it.
+absl::Status RestoreFrom(TaskContext& ctx, const ImageOrigin& origin, bool paused,
+                         const DomainEntry& entry) {
+  ctx.SetProgress(0, absl::StrCat("reading ", origin.description));
+  absl::StatusOr<std::unique_ptr<stream::ByteSource>> source = origin.open();
   if (!source.ok()) return source.status();
-  stream::StreamReader reader(**source, absl::StrCat("image \"", path, "\""));
+  stream::StreamReader reader(**source, origin.reader_name);
   absl::StatusOr<xenia::v1::StreamHeader> header = reader.ReadHeader();
   if (!header.ok()) return header.status();
   if (header->domain_uuid() != entry.uuid()) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "image \"", path, "\" holds domain \"", header->domain_name(), "\" (uuid ",
+        origin.reader_name, " holds domain \"", header->domain_name(), "\" (uuid ",
         header->domain_uuid(), "), not \"", entry.name(), "\" (uuid ", entry.uuid(), ")"));
   }
   // The guest comes back as it was saved, under the name it has now.
@@ -162,8 +234,8 @@ absl::Status RestoreFrom(TaskContext& ctx, images::ImageDirectory& images, const
   absl::StatusOr<hv::DomainFacts> facts = ctx.hypervisor().RestoreDomain(ctx.hv_context(), request);
   if (!facts.ok()) {
     return Prefixed(facts.status(),
-                    absl::StrCat("domain \"", entry.name(), "\" was not restored from \"", path,
-                                 "\" (nothing was left running): "));
+                    absl::StrCat("domain \"", entry.name(), "\" was not restored from ",
+                                 origin.description, " (nothing was left running): "));
   }
   const absl::Time now = ctx.Now();
   absl::StatusOr<DomainEntry> updated = ctx.UpdateDomain([&](DomainEntry& e) {
@@ -173,7 +245,7 @@ absl::Status RestoreFrom(TaskContext& ctx, images::ImageDirectory& images, const
     *status.mutable_start_time() = ToProto(now);
     *status.mutable_state_change_time() = ToProto(now);
     status.clear_save_image();
-    status.set_message(absl::StrCat("restored from ", path));
+    status.set_message(absl::StrCat("restored from ", origin.description));
   });
   return updated.status();
 }
@@ -203,7 +275,7 @@ class RestoreSuspendedTask final : public OperationTask {
           absl::StrCat("domain \"", entry->name(), "\" is suspended in ",
                        entry->status.save_image(), ", which is not on record")));
     }
-    absl::Status s = RestoreFrom(ctx, images_, (*image)->path(), paused_, *entry);
+    absl::Status s = RestoreFrom(ctx, FileOrigin(images_, (*image)->path()), paused_, *entry);
     return s.ok() ? StepResult::Done() : StepResult::Failed(s);
   }
 
@@ -227,9 +299,8 @@ class RestoreSuspendedTask final : public OperationTask {
 
 class RestoreImageTask final : public OperationTask {
  public:
-  RestoreImageTask(images::ImageDirectory& images, std::string path, xenia::v1::StreamHeader header,
-                   bool paused)
-      : images_(images), path_(std::move(path)), header_(std::move(header)), paused_(paused) {}
+  RestoreImageTask(ImageOrigin origin, xenia::v1::StreamHeader header, bool paused)
+      : origin_(std::move(origin)), header_(std::move(header)), paused_(paused) {}
 
   absl::Status Admit(TaskContext& ctx, bool idle) override {
     if (!ctx.domain().has_value()) {
@@ -256,7 +327,7 @@ class RestoreImageTask final : public OperationTask {
     if (!entry.ok()) return StepResult::Failed(entry.status());
     absl::Status s = RequireState(*entry, kRestorableFromImage, "shut off or suspended",
                                   "be restored from an image");
-    if (s.ok()) s = RestoreFrom(ctx, images_, path_, paused_, *entry);
+    if (s.ok()) s = RestoreFrom(ctx, origin_, paused_, *entry);
     if (s.ok()) return StepResult::Done();
     if (defined_here_) {
       // Leave nothing behind, so that a retry starts from the same place.
@@ -268,8 +339,7 @@ class RestoreImageTask final : public OperationTask {
   }
 
  private:
-  images::ImageDirectory& images_;
-  std::string path_;
+  ImageOrigin origin_;
   xenia::v1::StreamHeader header_;
   bool paused_;
   bool defined_here_ = false;
@@ -279,7 +349,12 @@ class RestoreImageTask final : public OperationTask {
 
 std::unique_ptr<OperationTask> MakeSaveDomainTask(images::ImageDirectory& images, std::string path,
                                                   bool checkpoint) {
-  return std::make_unique<SaveDomainTask>(images, std::move(path), checkpoint);
+  return std::make_unique<SaveDomainTask>(&images, std::move(path), nullptr, checkpoint);
+}
+
+std::unique_ptr<OperationTask> MakeSaveToCallerTask(std::shared_ptr<CallerImageSink> sink,
+                                                    bool checkpoint) {
+  return std::make_unique<SaveDomainTask>(nullptr, "", std::move(sink), checkpoint);
 }
 
 std::unique_ptr<OperationTask> MakeRestoreSuspendedTask(images::ImageDirectory& images,
@@ -290,7 +365,14 @@ std::unique_ptr<OperationTask> MakeRestoreSuspendedTask(images::ImageDirectory& 
 std::unique_ptr<OperationTask> MakeRestoreImageTask(images::ImageDirectory& images,
                                                     std::string path,
                                                     xenia::v1::StreamHeader header, bool paused) {
-  return std::make_unique<RestoreImageTask>(images, std::move(path), std::move(header), paused);
+  return std::make_unique<RestoreImageTask>(FileOrigin(images, path), std::move(header), paused);
+}
+
+std::unique_ptr<OperationTask> MakeRestoreFromCallerTask(std::shared_ptr<stream::ByteSource> source,
+                                                         xenia::v1::StreamHeader header,
+                                                         bool paused) {
+  return std::make_unique<RestoreImageTask>(CallerOrigin(std::move(source)), std::move(header),
+                                            paused);
 }
 
 }  // namespace xenia

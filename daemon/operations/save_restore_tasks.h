@@ -17,15 +17,31 @@
 
 #include "daemon/images/image_directory.h"
 #include "daemon/operations/operation_task.h"
+#include "daemon/stream/byte_stream.h"
 #include "xenia/v1/domain_stream.pb.h"
 
 namespace xenia {
+
+// Where a save streamed to its caller goes (SaveDomainToStream): the image's
+// bytes, then Drain, which returns once every byte has left for the caller,
+// or says why it could not (the caller went away or stopped reading).
+class CallerImageSink : public stream::ByteSink {
+ public:
+  virtual absl::Status Drain() = 0;
+};
 
 // Saves the domain to `path` under the image directory (empty: a name made
 // of the domain's name and the time). With `checkpoint` the domain keeps
 // running (or stays paused).
 std::unique_ptr<OperationTask> MakeSaveDomainTask(images::ImageDirectory& images, std::string path,
                                                   bool checkpoint);
+
+// Saves the domain into `sink`, for the caller that asked; nothing is kept
+// on this host. The domain is SUSPENDED afterwards (unless `checkpoint`) with
+// no save image: only the caller's copy can bring it back. If the caller goes
+// away before it has every byte, the guest runs on as before.
+std::unique_ptr<OperationTask> MakeSaveToCallerTask(std::shared_ptr<CallerImageSink> sink,
+                                                    bool checkpoint);
 
 // Restores the domain from the image it was last saved to (it must be
 // SUSPENDED).
@@ -39,5 +55,11 @@ std::unique_ptr<OperationTask> MakeRestoreSuspendedTask(images::ImageDirectory& 
 std::unique_ptr<OperationTask> MakeRestoreImageTask(images::ImageDirectory& images,
                                                     std::string path,
                                                     xenia::v1::StreamHeader header, bool paused);
+
+// As MakeRestoreImageTask, for an image the caller streams (its header
+// already read from the start of `source`, which yields the whole image).
+std::unique_ptr<OperationTask> MakeRestoreFromCallerTask(std::shared_ptr<stream::ByteSource> source,
+                                                         xenia::v1::StreamHeader header,
+                                                         bool paused);
 
 }  // namespace xenia

@@ -16,6 +16,7 @@
 #include "xenia/v1/access.grpc.pb.h"
 #include "xenia/v1/event.grpc.pb.h"
 #include "xenia/v1/fleet.grpc.pb.h"
+#include "xenia/v1/migration.grpc.pb.h"
 
 namespace xenia::testing {
 namespace {
@@ -79,17 +80,19 @@ TEST_F(ApiSurfaceTest, UnbuiltMethodsAreUnimplementedAndSaySo) {
                       StatusCode::UNIMPLEMENTED,
                       {"/xenia.v1.DomainService/MigrateDomain", "not implement"}));
 
-  xenia::v1::SaveDomainRequest save;
-  save.set_name(DomainName("web"));
-
-  // A server-streaming one too.
+  // A streaming one too (the daemon-to-daemon migration service).
+  auto migration = xenia::v1::MigrationService::NewStub(daemon_->channel());
   auto ctx = Context();
-  auto reader = daemon_->domains().SaveDomainToStream(ctx.get(), save);
-  xenia::v1::ImageChunk chunk;
-  while (reader->Read(&chunk)) {
+  auto stream = migration->ReceiveMigration(ctx.get());
+  xenia::v1::MigrationMessage begin;
+  begin.mutable_begin()->set_source_host("elsewhere");
+  stream->Write(begin);
+  stream->WritesDone();
+  xenia::v1::MigrationReply reply;
+  while (stream->Read(&reply)) {
   }
-  EXPECT_TRUE(IsError(reader->Finish(), StatusCode::UNIMPLEMENTED,
-                      {"/xenia.v1.DomainService/SaveDomainToStream", "not implement"}));
+  EXPECT_TRUE(IsError(stream->Finish(), StatusCode::UNIMPLEMENTED,
+                      {"/xenia.v1.MigrationService/ReceiveMigration", "not implement"}));
 
   auto fleet = xenia::v1::FleetService::NewStub(daemon_->channel());
   xenia::v1::ListPeersRequest peers;

@@ -90,6 +90,33 @@ TEST_F(CliTest, SaveAndRestoreThroughTheImageDirectory) {
   EXPECT_EQ(GetOrDie("web1").status().power_state(), xenia::v1::PAUSED);
 }
 
+TEST_F(CliTest, SaveToStdoutAndRestoreFromStdin) {
+  CreateOrDie("web1", 16);
+  CliResult saved = Xenia({"save", "web1", "-"});
+  EXPECT_EXIT_CODE(saved, 0);
+  // stdout is the image and nothing else; the report goes to stderr.
+  EXPECT_EQ(saved.out.substr(0, 8), std::string("\x89XENIA\r\n"));
+  EXPECT_GT(saved.out.size(), size_t{16} << 20);
+  EXPECT_NE(saved.err.find("web1: saved to stdout"), std::string::npos) << saved.err;
+  EXPECT_EQ(GetOrDie("web1").status().power_state(), xenia::v1::SUSPENDED);
+
+  CliResult r = Xenia({"restore", "-", "--wait"}, saved.out);
+  EXPECT_EXIT_CODE(r, 0);
+  EXPECT_NE(r.out.find("restored"), std::string::npos) << r.out;
+  EXPECT_EQ(GetOrDie("web1").status().power_state(), xenia::v1::RUNNING);
+
+  // Half an image: refused, saying so, and the domain is as it was.
+  r = Xenia({"restore", "-", "--wait"}, saved.out.substr(0, saved.out.size() / 2));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("running"), std::string::npos) << r.err;
+  r = Xenia({"destroy", "web1", "--wait"});
+  EXPECT_EXIT_CODE(r, 0);
+  r = Xenia({"restore", "-", "--wait"}, saved.out.substr(0, saved.out.size() / 2));
+  EXPECT_EXIT_CODE(r, 1);
+  EXPECT_NE(r.err.find("is truncated"), std::string::npos) << r.err;
+  EXPECT_EQ(GetOrDie("web1").status().power_state(), xenia::v1::SHUTOFF);
+}
+
 TEST_F(CliTest, SpecFilesInYamlFromAFileAndJsonFromStdin) {
   std::string yaml = WriteFile("web.yaml", R"(name: web2
 type: HVM
