@@ -46,10 +46,19 @@ bool ReachedGoal(const std::string& method, const DomainEntry* entry) {
   return false;
 }
 
+bool IsSave(const std::string& method) {
+  return method == "SaveDomain" || method == "SaveDomainToStream";
+}
+
+bool IsRestore(const std::string& method) {
+  return method == "RestoreDomain" || method == "RestoreDomainFromStream";
+}
+
 // Whether `row` builds a guest in the hypervisor (which keeps it paused until
 // the build is complete).
 bool BuildsAGuest(const std::string& method) {
-  return method == "CreateDomain" || method == "StartDomain" || method == "RebootDomain";
+  return method == "CreateDomain" || method == "StartDomain" || method == "RebootDomain" ||
+         IsRestore(method);
 }
 
 // Takes a guest the store does not know back under management if xeniad
@@ -113,8 +122,10 @@ absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& jour
   // Domains whose interrupted operation will be completed by the
   // reconciliation (the guest went down as asked).
   absl::flat_hash_map<std::string, bool> completed_by_reconcile;
-  // Domains whose guest was found half-built, and what became of it.
-  absl::flat_hash_map<std::string, std::string> half_built;
+  // Domains whose interrupted operation recovery settled itself (a guest
+  // found half-built, or paused by a save), and what became of them: the
+  // operation fails with that.
+  absl::flat_hash_map<std::string, std::string> settled;
 
   absl::StatusOr<std::vector<store::DomainRow>> rows = store.LoadDomains();
   if (!rows.ok()) return rows.status();
@@ -145,9 +156,25 @@ absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& jour
         case hv::RunState::kPaused: {
           status.set_power_state(xenia::v1::PAUSED);
           auto at_work = front.find(entry.name());
-          if (at_work == front.end() || !BuildsAGuest(at_work->second->method) || !rebuilt) {
+          const std::string method = at_work != front.end() ? at_work->second->method : "";
+          if (IsSave(method) && before == xenia::v1::RUNNING) {
+            // A save pauses the guest while it copies it; xeniad died copying
+            // and no image was kept: let the guest run on.
+            absl::Status unpaused =
+                hypervisor.UnpauseDomain(hv::OpContext{}, hv::DomainRef{facts.domid, facts.uuid});
+            if (unpaused.ok()) status.set_power_state(xenia::v1::RUNNING);
+            settled[entry.name()] =
+                unpaused.ok()
+                    ? "xeniad stopped while saving the domain; no image was kept, and the guest, "
+                      "which the save had paused, runs on: save it again"
+                    : absl::StrCat(
+                          "xeniad stopped while saving the domain; no image was kept, "
+                          "and the guest the save had paused could not be unpaused (",
+                          unpaused.message(), "): unpause it, then save it again");
+            status.set_message(settled[entry.name()]);
             break;
           }
+          if (!BuildsAGuest(method) || !rebuilt) break;
           // The hypervisor keeps a guest paused until its build is complete,
           // and xeniad died building it: what is there may be half-built
           // (its devices missing), even if it was to start paused. Destroy
@@ -167,23 +194,54 @@ absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& jour
             status.set_online_vcpus(0);
             status.clear_start_time();
             --report.running;
-            half_built[entry.name()] = absl::StrCat(
-                interrupted,
-                "; the half-built guest was destroyed and the domain is shut off: start it again");
+            if (IsRestore(method) && before == xenia::v1::SUSPENDED) {
+              // Its image is still there, and still its state.
+              status.set_power_state(xenia::v1::SUSPENDED);
+              settled[entry.name()] = absl::StrCat(
+                  interrupted,
+                  "; the half-restored guest was destroyed and the domain is suspended as "
+                  "before: restore it again");
+            } else {
+              settled[entry.name()] = absl::StrCat(
+                  interrupted, "; the half-built guest was destroyed and the domain is shut off: ",
+                  IsRestore(method) ? "restore it again" : "start it again");
+            }
           } else {
             logger.Error("cannot destroy a guest that xeniad died building",
                          {{"domain", entry.name()}, {"domid", facts.domid}, {"error", destroyed}});
-            half_built[entry.name()] = absl::StrCat(
+            settled[entry.name()] = absl::StrCat(
                 interrupted, ", which is left paused and half-built because destroying it failed (",
                 destroyed.message(), "): destroy it, then start it again");
           }
-          status.set_message(half_built[entry.name()]);
+          status.set_message(settled[entry.name()]);
           break;
         }
         case hv::RunState::kShutdown:
         case hv::RunState::kDying: {
           RecoveryReport::Reconcile reconcile{entry.uuid(), std::nullopt};
           const std::string& method = running_method[entry.name()];
+          if (facts.state == hv::RunState::kShutdown &&
+              facts.shutdown_reason == hv::ShutdownReason::kSuspend && IsSave(method) &&
+              (before == xenia::v1::RUNNING || before == xenia::v1::PAUSED)) {
+            // xeniad died between the guest's suspend and the image's record:
+            // no image counts as kept, so the guest resumes where it stopped.
+            absl::Status resumed =
+                hypervisor.ResumeDomain(hv::OpContext{}, hv::DomainRef{facts.domid, facts.uuid});
+            if (resumed.ok() && before == xenia::v1::PAUSED) {
+              resumed =
+                  hypervisor.PauseDomain(hv::OpContext{}, hv::DomainRef{facts.domid, facts.uuid});
+            }
+            if (resumed.ok()) {
+              status.set_power_state(before);
+              settled[entry.name()] =
+                  "xeniad stopped while saving the domain; no image was kept, and the guest, "
+                  "which the save had suspended, was resumed: save it again";
+              status.set_message(settled[entry.name()]);
+              break;
+            }
+            logger.Error("cannot resume a guest that xeniad died saving",
+                         {{"domain", entry.name()}, {"domid", facts.domid}, {"error", resumed}});
+          }
           bool crashed = facts.shutdown_reason == hv::ShutdownReason::kCrash ||
                          facts.shutdown_reason == hv::ShutdownReason::kWatchdog;
           if (facts.state == hv::RunState::kShutdown && !crashed) {
@@ -283,8 +341,8 @@ absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& jour
     *resource.mutable_end_time() = ToProto(now);
     std::string state = current != nullptr ? PowerStateName(current->status.power_state())
                                            : std::string("no longer defined");
-    auto built = half_built.find(domain_name);
-    if (built != half_built.end() && front.at(domain_name)->id == row.id) {
+    auto built = settled.find(domain_name);
+    if (built != settled.end() && front.at(domain_name)->id == row.id) {
       resource.set_state(Operation::FAILED);
       resource.mutable_error()->set_code(static_cast<int>(absl::StatusCode::kAborted));
       resource.mutable_error()->set_message(built->second);

@@ -277,5 +277,74 @@ TEST_F(SaveRestoreStreamTest, MalformedCallsAreRefusedSayingWhatIsWrong) {
   EXPECT_TRUE(ListAllOperations("method = \"RestoreDomainFromStream\"").empty());
 }
 
+// A kill while the save holds the guest paused (its caller reads slowly):
+// the restarted daemon keeps no image and lets the guest run on.
+TEST_F(SaveRestoreStreamTest, AKillMidSaveLeavesTheGuestRunningAndNoImage) {
+  xenia::v1::Domain d = CreateOrDie("web1", 64);
+  {
+    xenia::v1::SaveDomainRequest request;
+    request.set_name("hosts/-/domains/web1");
+    grpc::ClientContext ctx;
+    std::unique_ptr<grpc::ClientReader<xenia::v1::ImageChunk>> reader =
+        daemon_->domains().SaveDomainToStream(&ctx, request);
+    xenia::v1::ImageChunk chunk;
+    ASSERT_TRUE(reader->Read(&chunk));
+    // The save is under way and waits for this caller, the guest paused.
+    ASSERT_TRUE(WaitUntil([&] {
+      auto sim = SimulatedDomains();
+      return sim.count("web1") == 1 && sim.at("web1").power_state() == xenia::v1::PAUSED;
+    }));
+    KillAndRestartDaemon();
+    ctx.TryCancel();
+  }
+  Operation save = LastEnded("SaveDomainToStream", "web1");
+  EXPECT_EQ(save.state(), Operation::FAILED) << save.DebugString();
+  EXPECT_NE(save.error().message().find("no image was kept"), std::string::npos)
+      << save.error().message();
+  xenia::v1::Domain after = GetOrDie("web1");
+  EXPECT_EQ(after.status().power_state(), xenia::v1::RUNNING) << after.DebugString();
+  EXPECT_EQ(after.status().domid(), d.status().domid());
+  EXPECT_EQ(SimulatedDomains().at("web1").power_state(), xenia::v1::RUNNING);
+  EXPECT_TRUE(ImageDirectoryIsEmpty());
+  EXPECT_EQ(CountRows("save_images"), 0);
+}
+
+// A kill while a restore waits for more of the image: the restarted daemon
+// leaves no half-restored guest, and the domain is as it was before.
+TEST_F(SaveRestoreStreamTest, AKillMidRestoreLeavesTheDomainAsItWas) {
+  CreateOrDie("web1", 32);
+  std::string image;
+  ASSERT_TRUE(SaveToStream("web1", false, &image).ok());
+  ASSERT_EQ(GetOrDie("web1").status().power_state(), xenia::v1::SUSPENDED);
+  {
+    grpc::ClientContext ctx;
+    Operation op;
+    std::unique_ptr<grpc::ClientWriter<xenia::v1::RestoreDomainFromStreamRequest>> writer =
+        daemon_->domains().RestoreDomainFromStream(&ctx, &op);
+    xenia::v1::RestoreDomainFromStreamRequest message;
+    message.mutable_options();
+    ASSERT_TRUE(writer->Write(message));
+    for (size_t at = 0; at < 4 * kChunk; at += kChunk) {
+      message.mutable_chunk()->set_data(image.substr(at, kChunk));
+      ASSERT_TRUE(writer->Write(message));
+    }
+    ASSERT_TRUE(WaitUntil([&] {
+      std::vector<Operation> ops = ListAllOperations("method = \"RestoreDomainFromStream\"");
+      return !ops.empty() && ops.front().state() == Operation::RUNNING;
+    }));
+    KillAndRestartDaemon();
+    ctx.TryCancel();
+  }
+  Operation restore = LastEnded("RestoreDomainFromStream", "web1");
+  EXPECT_EQ(restore.state(), Operation::FAILED) << restore.DebugString();
+  xenia::v1::Domain after = GetOrDie("web1");
+  EXPECT_EQ(after.status().power_state(), xenia::v1::SUSPENDED) << after.DebugString();
+  EXPECT_TRUE(SimulatedDomains().empty());
+  // The image still brings it back.
+  Operation op;
+  ASSERT_TRUE(RestoreFromStream(image, &op).ok());
+  EXPECT_EQ(op.state(), Operation::DONE) << op.DebugString();
+}
+
 }  // namespace
 }  // namespace xenia::testing
