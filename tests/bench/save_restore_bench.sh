@@ -43,9 +43,13 @@ can_drop=no
 if [ -w /proc/sys/vm/drop_caches ]; then can_drop=yes; fi
 drop_caches() { [ "$can_drop" = no ] || { sync; echo 3 >/proc/sys/vm/drop_caches; }; }
 # seconds COMMAND...: wall time of COMMAND, in seconds with 3 decimals
+# (its progress lines are not shown; if it fails, the bench stops, saying why)
 seconds() {
   local t0=${EPOCHREALTIME/./}
-  "$@" >/dev/null
+  "$@" >/dev/null 2>"$work/stderr" || {
+    echo "save_restore_bench: failed: $* ($(tail -2 "$work/stderr"))" >&2
+    kill $$
+  }
   local t1=${EPOCHREALTIME/./}
   echo "$(((t1 - t0) / 1000000)).$(printf '%03d' $((((t1 - t0) / 1000) % 1000)))"
 }
