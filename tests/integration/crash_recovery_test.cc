@@ -58,19 +58,6 @@ class CrashRecoveryTest : public DaemonFixture {
     return running;
   }
 
-  // The simulated hypervisor's domains by name, dom0 left out.
-  std::map<std::string, xenia::v1::SimulatedDomain> SimulatedDomains() {
-    xenia::v1::ListSimulatedDomainsResponse sim;
-    grpc::Status s = daemon_->simulator().ListSimulatedDomains(
-        Context().get(), xenia::v1::ListSimulatedDomainsRequest(), &sim);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    std::map<std::string, xenia::v1::SimulatedDomain> by_name;
-    for (const xenia::v1::SimulatedDomain& d : sim.domains()) {
-      if (d.domid() != 0) by_name[d.name()] = d;
-    }
-    return by_name;
-  }
-
   void ExpectNothingUnderWay() {
     EXPECT_TRUE(ListAllOperations("state = PENDING").empty());
     EXPECT_TRUE(ListAllOperations("state = RUNNING").empty());

@@ -344,3 +344,19 @@ bool DaemonFixture::WaitJournalled(const Operation& op, Operation::State state,
 }
 
 }  // namespace xenia::testing
+
+namespace xenia::testing {
+
+std::map<std::string, xenia::v1::SimulatedDomain> DaemonFixture::SimulatedDomains() {
+  xenia::v1::ListSimulatedDomainsResponse sim;
+  grpc::Status s = daemon_->simulator().ListSimulatedDomains(
+      Context().get(), xenia::v1::ListSimulatedDomainsRequest(), &sim);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  std::map<std::string, xenia::v1::SimulatedDomain> by_name;
+  for (const xenia::v1::SimulatedDomain& d : sim.domains()) {
+    if (d.domid() != 0) by_name[d.name()] = d;
+  }
+  return by_name;
+}
+
+}  // namespace xenia::testing

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -66,6 +67,8 @@ class DaemonFixture : public ::testing::Test {
   grpc::Status SetBehavior(const std::string& name, const xenia::v1::GuestBehavior& behavior,
                            xenia::v1::SetGuestBehaviorResponse* response = nullptr);
   grpc::Status GetOperation(const std::string& name, xenia::v1::Operation* out);
+  // The simulated hypervisor's domains by name, dom0 left out.
+  std::map<std::string, xenia::v1::SimulatedDomain> SimulatedDomains();
   // Polls `condition` every 10ms until it holds. False on timeout.
   static bool WaitUntil(const std::function<bool()>& condition,
                         absl::Duration timeout = absl::Seconds(30));

@@ -51,19 +51,6 @@ class SaveRestoreStreamTest : public DaemonFixture {
     return writer->Finish();
   }
 
-  // The simulated hypervisor's domains by name, dom0 left out.
-  std::map<std::string, xenia::v1::SimulatedDomain> SimulatedDomains() {
-    xenia::v1::ListSimulatedDomainsResponse sim;
-    grpc::Status s = daemon_->simulator().ListSimulatedDomains(
-        Context().get(), xenia::v1::ListSimulatedDomainsRequest(), &sim);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    std::map<std::string, xenia::v1::SimulatedDomain> by_name;
-    for (const xenia::v1::SimulatedDomain& d : sim.domains()) {
-      if (d.domid() != 0) by_name[d.name()] = d;
-    }
-    return by_name;
-  }
-
   // The last operation of `method` on the domain, once it has ended.
   Operation LastEnded(const std::string& method, const std::string& name) {
     Operation last;
