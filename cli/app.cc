@@ -37,6 +37,7 @@ CommandLine::CommandLine() : app_(kDescription, "xenia") {
   AddDomainVerbCommands(app_, options_.domain, registry_);
   AddSaveCommand(app_, options_.save, registry_);
   AddRestoreCommand(app_, options_.restore, registry_);
+  AddMigrateCommand(app_, options_.migrate, registry_);
   AddHostCommand(app_, registry_);
   AddOpsCommands(app_, options_.ops, registry_);
   AddEventsCommand(app_, options_.events, registry_);

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "cli/exit_codes.h"
+#include "cli/output/render_migration.h"
 #include "cli/output/render_operation.h"
 #include "cli/output/render_save_image.h"
 #include "cli/resource_names.h"
@@ -57,6 +58,7 @@ int ReportOperation(CommandEnv& env, absl::string_view subject, const Operation&
   } else if (op.state() == Operation::DONE) {
     env.out() << OutcomeLine(OutcomeSubject(subject, op), op) << "\n";
     if (op.has_save_image()) env.out() << RenderSaveImage(op.save_image());
+    if (op.has_migration()) env.out() << RenderMigrationResult(op.migration());
   }
   env.out().flush();
   if (!OperationFinished(op) || op.state() == Operation::DONE) return kExitOk;

@@ -27,8 +27,9 @@ int WaitAndReport(CommandEnv& env, absl::string_view subject, xenia::v1::Operati
 // Prints `op` (json/yaml), or its accepted/outcome line (table), and its
 // failure on stderr. The outcome line names the domain the operation
 // produced, when it produced one (a restore from an image learns its
-// domain's name only then), else `subject`; a save image it produced follows
-// the line (cli/output/render_save_image.h). Returns 0 unless the operation
+// domain's name only then), else `subject`; a save image it produced, or a
+// migration's figures, follow the line (cli/output/render_save_image.h,
+// render_migration.h). Returns 0 unless the operation
 // FAILED or was CANCELLED, then the exit code of its error.
 int ReportOperation(CommandEnv& env, absl::string_view subject, const xenia::v1::Operation& op);
 

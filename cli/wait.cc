@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "cli/connection.h"
 #include "cli/durations.h"
+#include "cli/output/render_migration.h"
 #include "cli/output/render_operation.h"
 
 namespace xenia::cli {
@@ -96,6 +97,9 @@ bool OperationFinished(const Operation& op) {
 }
 
 std::string ProgressText(const Operation& op) {
+  if (op.has_migration_progress() && !OperationFinished(op)) {
+    return MigrationProgressText(op.migration_progress());
+  }
   if (!op.progress_message().empty()) return op.progress_message();
   return OperationStateText(op.state());
 }
@@ -115,7 +119,8 @@ grpc::Status WaitForOperation(xenia::v1::OperationService::StubInterface& ops, s
           absl::StrCat("timed out after ", absl::FormatDuration(options.limit),
                        " waiting for operation ", name, " (", OperationSummary(*op), ")"));
     }
-    const absl::Duration timeout = std::min(options.per_call, give_up - now);
+    const absl::Duration timeout =
+        std::min(display != nullptr ? options.per_call_shown : options.per_call, give_up - now);
     xenia::v1::WaitOperationRequest request;
     request.set_name(name);
     *request.mutable_timeout() = ToProtoDuration(timeout);

@@ -40,12 +40,15 @@ std::string FormatProgressBar(int percent, absl::string_view text, int width);
 // its state).
 bool OperationFinished(const xenia::v1::Operation& op);
 
-// The progress message, or the state ("pending") when there is none.
+// A running migration's figures (cli/output/render_migration.h), else the
+// progress message, or the state ("pending") when there is none.
 std::string ProgressText(const xenia::v1::Operation& op);
 
 struct WaitOptions {
   // The timeout of each WaitOperation call.
   absl::Duration per_call = absl::Seconds(10);
+  // The same while progress is shown, so that the display moves.
+  absl::Duration per_call_shown = absl::Seconds(1);
   // Added to a call's timeout for its deadline, so that xeniad answers first.
   absl::Duration grace = absl::Seconds(5);
   // Give up after this long in all; DEADLINE_EXCEEDED then.

@@ -1,6 +1,7 @@
 #include "daemon/startup_recovery.h"
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/domain/adopted_entry.h"
 #include "daemon/domain/domain_proto.h"
@@ -29,7 +30,10 @@ xenia::v1::Event StateEvent(const ResourceNames& names, const DomainEntry& entry
 // state now (`entry` is null if the domain is no longer defined).
 bool ReachedGoal(const std::string& method, const DomainEntry* entry) {
   PowerState state = entry != nullptr ? entry->status.power_state() : xenia::v1::SHUTOFF;
-  if (method == "DeleteDomain") return entry == nullptr;
+  if (method == "DeleteDomain" || method == "MigrateDomain") return entry == nullptr;
+  if (method == "ReceiveMigration" || method == "ResolveMigration") {
+    return entry != nullptr && entry->status.power_state() == xenia::v1::RUNNING;
+  }
   if (entry == nullptr) return false;
   if (method == "CreateDomain" || method == "StartDomain" || method == "RebootDomain") {
     return state == xenia::v1::RUNNING || state == xenia::v1::PAUSED;
@@ -46,8 +50,21 @@ bool ReachedGoal(const std::string& method, const DomainEntry* entry) {
   return false;
 }
 
+// Saves and migrations pause or suspend the guest while they copy it.
 bool IsSave(const std::string& method) {
-  return method == "SaveDomain" || method == "SaveDomainToStream";
+  return method == "SaveDomain" || method == "SaveDomainToStream" || method == "MigrateDomain";
+}
+
+// What an interrupted save or migration left: "no image was kept" or "the
+// guest stays on this host".
+std::string NothingKept(const std::string& method) {
+  return method == "MigrateDomain" ? "xeniad stopped while migrating the domain, before handing "
+                                     "it over; it stays on this host"
+                                   : "xeniad stopped while saving the domain; no image was kept";
+}
+
+std::string Again(const std::string& method) {
+  return method == "MigrateDomain" ? "migrate it again" : "save it again";
 }
 
 bool IsRestore(const std::string& method) {
@@ -126,6 +143,8 @@ absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& jour
   // found half-built, or paused by a save), and what became of them: the
   // operation fails with that.
   absl::flat_hash_map<std::string, std::string> settled;
+  // Domains this host had handed over to another by migration.
+  absl::flat_hash_set<std::string> handed_over;
 
   absl::StatusOr<std::vector<store::DomainRow>> rows = store.LoadDomains();
   if (!rows.ok()) return rows.status();
@@ -142,6 +161,46 @@ absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& jour
     PowerState before = entry.status.power_state();
     xenia::v1::DomainStatus& status = entry.status;
     auto found = by_uuid.find(entry.uuid());
+    // A domain handed over to another host, or one that was still arriving
+    // from one: this host's copy (if any) goes, and so does the record.
+    const bool arriving = !status.incoming_migration().empty() && before == xenia::v1::SHUTOFF;
+    if (!status.handed_over_to().empty() || arriving) {
+      if (found != by_uuid.end()) {
+        absl::Status destroyed = hypervisor.DestroyDomain(
+            hv::OpContext{}, hv::DomainRef{found->second->domid, found->second->uuid});
+        if (!destroyed.ok() && destroyed.code() != absl::StatusCode::kNotFound) {
+          return absl::Status(
+              destroyed.code(),
+              absl::StrCat("cannot destroy the copy of domain \"", entry.name(),
+                           "\" that a migration left behind: ", destroyed.message()));
+        }
+        by_uuid.erase(found);
+      }
+      if (arriving) {
+        settled[entry.name()] =
+            absl::StrCat("xeniad stopped while the domain was arriving by migration (",
+                         status.incoming_migration(),
+                         "); what had arrived was discarded, and the source keeps the guest");
+      }
+      logger.Warn(arriving ? "discarded a domain that was arriving by migration"
+                           : "removed a domain handed over to another host",
+                  {{"domain", entry.name()},
+                   {"handed_over_to", status.handed_over_to()},
+                   {"incoming_migration", status.incoming_migration()}});
+      xenia::v1::Event deleted;
+      deleted.set_type(xenia::v1::Event::DOMAIN_DELETED);
+      deleted.set_resource(names.Domain(entry.name()));
+      deleted.set_old_power_state(before);
+      deleted.set_message(absl::StrCat("domain ", entry.name(),
+                                       arriving ? " discarded: its migration here was interrupted"
+                                                : " removed: it was handed over to ",
+                                       status.handed_over_to()));
+      change.events.push_back(std::move(deleted));
+      change.delete_domain_uuids.push_back(entry.uuid());
+      if (!arriving) handed_over.insert(entry.name());
+      --report.domains;
+      continue;
+    }
     if (found != by_uuid.end()) {
       const hv::DomainFacts& facts = *found->second;
       by_uuid.erase(found);
@@ -150,9 +209,17 @@ absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& jour
       ApplyFacts(facts, now, &status);
       ++report.running;
       switch (facts.state) {
-        case hv::RunState::kRunning:
+        case hv::RunState::kRunning: {
           status.set_power_state(xenia::v1::RUNNING);
+          auto at_work = front.find(entry.name());
+          if (at_work != front.end() && at_work->second->method == "MigrateDomain") {
+            // Pre-copy runs the guest on while it copies it.
+            settled[entry.name()] =
+                absl::StrCat(NothingKept("MigrateDomain"), ", running: migrate it again");
+            status.set_message(settled[entry.name()]);
+          }
           break;
+        }
         case hv::RunState::kPaused: {
           status.set_power_state(xenia::v1::PAUSED);
           auto at_work = front.find(entry.name());
@@ -165,12 +232,12 @@ absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& jour
             if (unpaused.ok()) status.set_power_state(xenia::v1::RUNNING);
             settled[entry.name()] =
                 unpaused.ok()
-                    ? "xeniad stopped while saving the domain; no image was kept, and the guest, "
-                      "which the save had paused, runs on: save it again"
-                    : absl::StrCat(
-                          "xeniad stopped while saving the domain; no image was kept, "
-                          "and the guest the save had paused could not be unpaused (",
-                          unpaused.message(), "): unpause it, then save it again");
+                    ? absl::StrCat(NothingKept(method), ", and the guest, which had been paused, ",
+                                   "runs on: ", Again(method))
+                    : absl::StrCat(NothingKept(method),
+                                   ", and the guest, which had been paused, could not be "
+                                   "unpaused (",
+                                   unpaused.message(), "): unpause it, then ", Again(method));
             status.set_message(settled[entry.name()]);
             break;
           }
@@ -234,8 +301,8 @@ absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& jour
             if (resumed.ok()) {
               status.set_power_state(before);
               settled[entry.name()] =
-                  "xeniad stopped while saving the domain; no image was kept, and the guest, "
-                  "which the save had suspended, was resumed: save it again";
+                  absl::StrCat(NothingKept(method), ", and the guest, which had been suspended, ",
+                               "was resumed: ", Again(method));
               status.set_message(settled[entry.name()]);
               break;
             }
@@ -341,6 +408,10 @@ absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& jour
     *resource.mutable_end_time() = ToProto(now);
     std::string state = current != nullptr ? PowerStateName(current->status.power_state())
                                            : std::string("no longer defined");
+    if (row.method == "MigrateDomain" && !resource.migration_progress().destination().empty()) {
+      report.migration_decisions.push_back({resource.migration_progress().destination(),
+                                            resource.name(), handed_over.contains(domain_name)});
+    }
     auto built = settled.find(domain_name);
     if (built != settled.end() && front.at(domain_name)->id == row.id) {
       resource.set_state(Operation::FAILED);

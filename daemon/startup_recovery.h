@@ -41,6 +41,17 @@ struct RecoveryReport {
     std::optional<xenia::v1::LifecycleAction> action;
   };
   std::vector<Reconcile> reconcile;
+  // Migrations this host was the source of when it stopped: the decision
+  // their destination may be waiting for (a Resolve), to deliver once the
+  // daemon runs.
+  struct MigrationDecision {
+    std::string destination;
+    // The MigrateDomain operation's resource name.
+    std::string operation;
+    // Handed over (run it there) or not (discard it there).
+    bool commit = false;
+  };
+  std::vector<MigrationDecision> migration_decisions;
 };
 
 // Loads the store's domains into `registry`, compares them with the

@@ -10,6 +10,7 @@
 #include "daemon/api/domain_service.h"
 #include "daemon/api/event_service.h"
 #include "daemon/api/host_service.h"
+#include "daemon/api/migration_service.h"
 #include "daemon/api/operation_service.h"
 #include "daemon/api/peer_credentials.h"
 #include "daemon/api/simulator_service.h"
@@ -20,8 +21,10 @@
 #include "daemon/hypervisor/libxl/libxl_hypervisor.h"
 #include "daemon/hypervisor/sim/sim_hypervisor.h"
 #include "daemon/images/image_directory.h"
+#include "daemon/migration/decision_courier.h"
 #include "daemon/operations/journal.h"
 #include "daemon/operations/operation_engine.h"
+#include "daemon/peer_token.h"
 #include "daemon/resource_names.h"
 #include "daemon/server/rpc_server.h"
 #include "daemon/server/unix_socket_listener.h"
@@ -31,7 +34,6 @@
 #include "xenia/v1/agent.grpc.pb.h"
 #include "xenia/v1/event.grpc.pb.h"
 #include "xenia/v1/fleet.grpc.pb.h"
-#include "xenia/v1/migration.grpc.pb.h"
 
 namespace xenia {
 
@@ -41,6 +43,7 @@ struct Xeniad::Parts {
   // Also runs when Start fails half way: the server goes first, the
   // backend's event thread (which calls into the engine) before the engine.
   ~Parts() {
+    if (courier) courier->Stop();
     if (events) events->CloseAll(absl::UnavailableError("xeniad is stopping"));
     if (listener) listener->Stop();
     rpc.reset();
@@ -69,6 +72,7 @@ struct Xeniad::Parts {
   UnmanagedDomains unmanaged;
   std::unique_ptr<OperationEngine> engine;
   std::unique_ptr<FactsPoller> poller;
+  std::unique_ptr<DecisionCourier> courier;
   PeerCredentialTable peers;
   std::unique_ptr<CallGate> gate;
   std::unique_ptr<DomainServiceImpl> domain_service;
@@ -77,8 +81,8 @@ struct Xeniad::Parts {
   std::unique_ptr<SimulatorServiceImpl> simulator_service;
   std::unique_ptr<AccessServiceImpl> access_service;
   std::unique_ptr<EventServiceImpl> event_service;
+  std::unique_ptr<MigrationServiceImpl> migration_service;
   // Part of the contract, not built yet: every method answers UNIMPLEMENTED.
-  xenia::v1::MigrationService::CallbackService migration_service;
   xenia::v1::AgentService::CallbackService agent_service;
   xenia::v1::FleetService::CallbackService fleet_service;
   std::unique_ptr<RpcServer> rpc;
@@ -152,6 +156,12 @@ absl::StatusOr<std::unique_ptr<Xeniad>> Xeniad::Start(const DaemonConfig& config
   }
   absl::StatusOr<gid_t> group = LookUpGroup(config.socket_group);
   if (!group.ok()) return group.status();
+  std::string peer_token;
+  if (!config.peer_token_file.empty()) {
+    absl::StatusOr<std::string> token = ReadPeerToken(config.peer_token_file);
+    if (!token.ok()) return token.status();
+    peer_token = *std::move(token);
+  }
 
   p->backend = ChooseBackend(config.backend);
 
@@ -235,6 +245,17 @@ absl::StatusOr<std::unique_ptr<Xeniad>> Xeniad::Start(const DaemonConfig& config
   for (const RecoveryReport::Reconcile& r : recovered->reconcile) {
     p->engine->RequestReconcile(r.uuid, "its guest went down while xeniad was stopped", r.action);
   }
+  if (!recovered->migration_decisions.empty()) {
+    if (peer_token.empty()) {
+      logger.Warn(
+          "migrations were under way when xeniad stopped, but without a peer token it "
+          "cannot tell their destinations what became of them",
+          {{"migrations", static_cast<int64_t>(recovered->migration_decisions.size())}});
+    } else {
+      p->courier = std::make_unique<DecisionCourier>(peer_token, recovered->migration_decisions,
+                                                     absl::Minutes(10), logger);
+    }
+  }
   p->poller = std::make_unique<FactsPoller>(config.status_refresh_interval, *p->hypervisor,
                                             p->registry, p->unmanaged, *p->engine, clock, logger);
   // One pass now, so that the first listing already shows unmanaged domains.
@@ -244,9 +265,10 @@ absl::StatusOr<std::unique_ptr<Xeniad>> Xeniad::Start(const DaemonConfig& config
   CallGateOptions gate_options;
   gate_options.daemon_uid = geteuid();
   gate_options.admin_gid = *group;
+  gate_options.peer_token = peer_token;
   p->gate = std::make_unique<CallGate>(gate_options, p->peers);
-  p->domain_service = std::make_unique<DomainServiceImpl>(*p->gate, *p->engine, p->registry,
-                                                          p->unmanaged, *p->names, *p->images);
+  p->domain_service = std::make_unique<DomainServiceImpl>(
+      *p->gate, *p->engine, p->registry, p->unmanaged, *p->names, *p->images, peer_token);
   HostIdentity identity{Hostname(), p->backend.backend, p->backend.reason, clock.Now()};
   p->host_service = std::make_unique<HostServiceImpl>(*p->gate, *p->hypervisor, p->registry,
                                                       p->unmanaged, *p->names, identity);
@@ -255,6 +277,8 @@ absl::StatusOr<std::unique_ptr<Xeniad>> Xeniad::Start(const DaemonConfig& config
   p->simulator_service = std::make_unique<SimulatorServiceImpl>(*p->gate, p->sim, p->registry,
                                                                 p->unmanaged, *p->names);
   p->access_service = std::make_unique<AccessServiceImpl>(*p->gate);
+  p->migration_service = std::make_unique<MigrationServiceImpl>(*p->gate, *p->engine, p->registry,
+                                                                p->unmanaged, *p->names);
   p->event_service = std::make_unique<EventServiceImpl>(*p->gate, *p->events, *p->names,
                                                         config.event_watcher_buffer);
 
@@ -263,7 +287,7 @@ absl::StatusOr<std::unique_ptr<Xeniad>> Xeniad::Start(const DaemonConfig& config
   absl::StatusOr<std::unique_ptr<RpcServer>> rpc =
       RpcServer::Start(rpc_options,
                        {p->host_service.get(), p->domain_service.get(), p->operation_service.get(),
-                        p->event_service.get(), &p->migration_service, &p->agent_service,
+                        p->event_service.get(), p->migration_service.get(), &p->agent_service,
                         p->access_service.get(), &p->fleet_service, p->simulator_service.get()},
                        logger);
   if (!rpc.ok()) return rpc.status();
@@ -299,6 +323,7 @@ void Xeniad::Stop() {
   // Watchers are told to resume elsewhere, so that no stream holds up the stop.
   p.events->CloseAll(absl::UnavailableError("xeniad is stopping"));
   p.poller->Stop();
+  if (p.courier) p.courier->Stop();
   p.engine->ReleaseWaiters();
   p.rpc->Shutdown(p.clock.Now() + p.config.shutdown_grace);
   p.engine->Stop();

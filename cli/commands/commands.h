@@ -51,6 +51,7 @@ void AddCreateCommand(CLI::App& app, CreateOptions& options, CommandRegistry& re
 void AddDomainVerbCommands(CLI::App& app, DomainVerbOptions& options, CommandRegistry& registry);
 void AddSaveCommand(CLI::App& app, SaveOptions& options, CommandRegistry& registry);
 void AddRestoreCommand(CLI::App& app, RestoreOptions& options, CommandRegistry& registry);
+void AddMigrateCommand(CLI::App& app, MigrateOptions& options, CommandRegistry& registry);
 void AddHostCommand(CLI::App& app, CommandRegistry& registry);
 void AddOpsCommands(CLI::App& app, OpsOptions& options, CommandRegistry& registry);
 void AddEventsCommand(CLI::App& app, EventsOptions& options, CommandRegistry& registry);

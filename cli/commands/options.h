@@ -10,6 +10,7 @@
 
 #include "cli/command_env.h"
 #include "cli/create_flags.h"
+#include "cli/migrate_flags.h"
 
 namespace xenia::cli {
 
@@ -47,6 +48,13 @@ struct RestoreOptions {
   // (cli/restore_source.h).
   std::string source;
   bool paused = false;
+  MutationFlags mutation;
+};
+
+struct MigrateOptions {
+  std::string name;
+  // HOST:PORT, --live/--no-live and the pre-copy limits.
+  MigrateFlags flags;
   MutationFlags mutation;
 };
 
@@ -98,6 +106,7 @@ struct SimOptions {
   std::string crash_after;
   std::string poweroff_after;
   std::string shutdown_time;
+  std::string dirty_rate;
   // sim create-unmanaged.
   std::string memory = "128M";
   int vcpus = 1;
@@ -108,6 +117,7 @@ struct CommandOptions {
   DomainVerbOptions domain;
   SaveOptions save;
   RestoreOptions restore;
+  MigrateOptions migrate;
   CreateOptions create;
   ListOptions list;
   InfoOptions info;

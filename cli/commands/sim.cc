@@ -8,6 +8,7 @@
 #include "cli/durations.h"
 #include "cli/exit_codes.h"
 #include "cli/resource_names.h"
+#include "common/sizes.h"
 
 namespace xenia::cli {
 namespace {
@@ -40,6 +41,15 @@ int RunBehave(CommandEnv& env, const SimOptions& o) {
   }
   if (s.ok()) {
     s = SetDuration("--shutdown-time", o.shutdown_time, &GuestBehavior::mutable_shutdown_time, b);
+  }
+  if (s.ok() && !o.dirty_rate.empty()) {
+    absl::StatusOr<int64_t> rate = ParseSizeBytes(o.dirty_rate);
+    if (rate.ok() && *rate >= 0) {
+      b->set_dirty_bytes_per_second(*rate);
+    } else {
+      s = absl::InvalidArgumentError(absl::StrCat(
+          "--dirty-rate: \"", o.dirty_rate, "\" is not a rate such as 10M (bytes per second)"));
+    }
   }
   if (!s.ok()) return env.LocalError(s);
   grpc::ClientContext ctx;
@@ -90,6 +100,8 @@ void AddSimCommands(CLI::App& app, SimOptions& o, CommandRegistry& registry) {
   behave->add_option("--poweroff-after", o.poweroff_after, "Power off this long from now");
   behave->add_option("--shutdown-time", o.shutdown_time,
                      "How long the guest takes to act on a shutdown or reboot request");
+  behave->add_option("--dirty-rate", o.dirty_rate,
+                     "Memory the guest dirties per second of its running time, e.g. 10M");
   registry.Add(behave, "sim behave", [&o](CommandEnv& env) { return RunBehave(env, o); });
 
   CLI::App* unmanaged = sim->add_subcommand(

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/enum_names.h"
 #include "cli/output/cells.h"
+#include "cli/output/render_migration.h"
 #include "cli/output/table.h"
 #include "cli/resource_names.h"
 
@@ -87,6 +88,13 @@ std::string RenderOperationInfo(const Operation& op) {
       {"started", FormatTimestamp(op.start_time())},
       {"ended", FormatTimestamp(op.end_time())},
   };
+  if (op.has_migration_progress() &&
+      (op.state() == Operation::PENDING || op.state() == Operation::RUNNING)) {
+    rows.emplace_back("migration", MigrationProgressText(op.migration_progress()));
+  }
+  if (op.has_migration()) {
+    for (auto& row : MigrationResultRows(op.migration())) rows.push_back(std::move(row));
+  }
   if (op.has_error()) {
     rows.emplace_back("error",
                       absl::StrCat(op.error().message(), " (code ", op.error().code(), ")"));

@@ -14,6 +14,8 @@ namespace xenia::cli {
 // ID  METHOD  TARGET  STATE  PROGRESS  CREATED (ID is the last path segment).
 std::string RenderOperationTable(const xenia::v1::ListOperationsResponse& list);
 
+// name, method, ..., ended; then a running migration's progress or a done
+// one's figures (cli/output/render_migration.h); then the error, if any.
 std::string RenderOperationInfo(const xenia::v1::Operation& op);
 
 // "pending", "running", "done", "failed", "cancelled".

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "daemon/api/v1_services.h"
 #include "google/protobuf/descriptor.h"
 #include "xenia/v1/access.pb.h"
@@ -73,6 +74,19 @@ const xenia::v1::MethodPolicy* CallGate::PolicyOf(absl::string_view method) cons
   return it == policies_.end() ? nullptr : &it->second;
 }
 
+namespace {
+
+// Compares in time independent of where the first difference is.
+bool SameSecret(absl::string_view a, absl::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (size_t i = 0; i < a.size(); ++i) {
+    diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
+  }
+  return diff == 0;
+}
+
+}  // namespace
+
 absl::StatusOr<Caller> CallGate::Identify(const grpc::ServerContextBase& ctx) const {
   std::string peer = ctx.peer();
   Caller caller;
@@ -97,6 +111,20 @@ absl::StatusOr<Caller> CallGate::Identify(const grpc::ServerContextBase& ctx) co
     caller.authentication = "tcp";
     caller.principal = absl::StrCat("anonymous@", peer);
     caller.role = options_.loopback_tcp_role;
+    const auto& metadata = ctx.client_metadata();
+    auto auth = metadata.find("authorization");
+    if (auth != metadata.end()) {
+      absl::string_view presented(auth->second.data(), auth->second.size());
+      if (options_.peer_token.empty() || !absl::ConsumePrefix(&presented, "Bearer ") ||
+          !SameSecret(presented, options_.peer_token)) {
+        return absl::UnauthenticatedError(absl::StrCat(
+            "the token ", peer, " presented is not this host's peer token",
+            options_.peer_token.empty() ? " (this xeniad has no peer_token_file)" : ""));
+      }
+      caller.authentication = "peer-token";
+      caller.principal = absl::StrCat("peer@", peer);
+      caller.role = xenia::v1::PEER;
+    }
     return caller;
   }
   return absl::UnauthenticatedError(absl::StrCat("cannot authenticate a caller from ", peer));

@@ -1,6 +1,7 @@
 // CallGate: the single seam every RPC passes through before it does anything.
 // It establishes who the caller is (today: the peer's uid on the unix socket,
-// an anonymous local client on loopback TCP) and whether the caller's role
+// another xeniad presenting the fleet's peer token, an anonymous local client
+// on loopback TCP) and whether the caller's role
 // may call the method, as the method's (xenia.v1.policy) option says.
 //
 // Every handler's first line is Admit(); a test enumerates every method of
@@ -39,6 +40,9 @@ struct CallGateOptions {
   gid_t admin_gid = static_cast<gid_t>(-1);
   // The role of clients on loopback TCP (no authentication exists yet).
   xenia::v1::Role loopback_tcp_role = xenia::v1::VIEWER;
+  // The fleet's shared migration secret: a TCP caller presenting it as
+  // "authorization: Bearer TOKEN" has the peer role. Empty: nobody has.
+  std::string peer_token;
 };
 
 class CallGate {

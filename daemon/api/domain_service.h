@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "daemon/api/call_gate.h"
 #include "daemon/domain/domain_registry.h"
@@ -26,7 +27,7 @@ class DomainServiceImpl final : public xenia::v1::DomainService::CallbackService
   // Everything is borrowed and must outlive the service.
   DomainServiceImpl(const CallGate& gate, OperationEngine& engine, const DomainRegistry& registry,
                     const UnmanagedDomains& unmanaged, const ResourceNames& names,
-                    images::ImageDirectory& images);
+                    images::ImageDirectory& images, std::string peer_token);
 
   grpc::ServerUnaryReactor* CreateDomain(grpc::CallbackServerContext* ctx,
                                          const xenia::v1::CreateDomainRequest* request,
@@ -70,6 +71,10 @@ class DomainServiceImpl final : public xenia::v1::DomainService::CallbackService
       grpc::CallbackServerContext* ctx, const xenia::v1::SaveDomainRequest* request) override;
   grpc::ServerReadReactor<xenia::v1::RestoreDomainFromStreamRequest>* RestoreDomainFromStream(
       grpc::CallbackServerContext* ctx, xenia::v1::Operation* response) override;
+  // domain_migrate.cc.
+  grpc::ServerUnaryReactor* MigrateDomain(grpc::CallbackServerContext* ctx,
+                                          const xenia::v1::MigrateDomainRequest* request,
+                                          xenia::v1::Operation* response) override;
   grpc::ServerUnaryReactor* AdoptDomain(grpc::CallbackServerContext* ctx,
                                         const xenia::v1::AdoptDomainRequest* request,
                                         xenia::v1::Operation* response) override;
@@ -95,6 +100,8 @@ class DomainServiceImpl final : public xenia::v1::DomainService::CallbackService
   const UnmanagedDomains& unmanaged_;
   const ResourceNames& names_;
   images::ImageDirectory& images_;
+  // The fleet's peer token, presented to a migration's destination.
+  const std::string peer_token_;
 };
 
 }  // namespace xenia

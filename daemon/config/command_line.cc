@@ -18,7 +18,7 @@ CommandLine ParseCommandLine(int argc, char** argv) {
   std::string config_file;
   std::optional<std::string> state_dir, socket, socket_group, listen, backend, log_level, host_id,
       sim_memory, sim_dom0_memory, sim_boot_time, sim_shutdown_time, sim_state_file, image_dir,
-      sim_dirty_rate;
+      sim_dirty_rate, peer_token_file;
   std::optional<int> workers, sim_cpus;
   bool version = false;
   app.add_option("--config", config_file, "YAML config file (see xeniad.example.yaml)");
@@ -28,6 +28,8 @@ CommandLine ParseCommandLine(int argc, char** argv) {
   app.add_option("--socket", socket, "Unix socket to serve on");
   app.add_option("--socket-group", socket_group, "Group whose members may use the socket");
   app.add_option("--listen", listen, "Also serve gRPC on HOST:PORT (loopback only until TLS)");
+  app.add_option("--peer-token-file", peer_token_file,
+                 "File with the secret this fleet's daemons share to migrate domains");
   app.add_option("--backend", backend, "auto | sim | libxl");
   app.add_option("--log-level", log_level, "debug | info | warning | error");
   app.add_option("--host-id", host_id, "This host's id in resource names (default: hostname)");
@@ -83,6 +85,7 @@ CommandLine ParseCommandLine(int argc, char** argv) {
   if (socket) config.socket = *socket;
   if (socket_group) config.socket_group = *socket_group;
   if (listen) config.listen = *listen;
+  if (peer_token_file) config.peer_token_file = *peer_token_file;
   if (backend) config.backend = *backend;
   if (log_level) config.log_level = *log_level;
   if (host_id) config.host_id = *host_id;

@@ -79,6 +79,7 @@ std::map<std::string, Setter> Keys(DaemonConfig& c) {
       {"socket", String(&c.socket)},
       {"socket_group", String(&c.socket_group)},
       {"listen", String(&c.listen)},
+      {"peer_token_file", String(&c.peer_token_file)},
       {"backend", String(&c.backend)},
       {"log_level", String(&c.log_level)},
       {"host_id", String(&c.host_id)},

@@ -25,6 +25,11 @@ struct DaemonConfig {
   std::string socket_group;
   // "HOST:PORT" for gRPC over TCP; loopback only until TLS exists.
   std::string listen;
+  // A file holding the secret that xeniad daemons of one fleet share for
+  // migrating domains between them: a caller presenting it (as a bearer
+  // token) has the peer role, and this daemon presents it when it migrates
+  // a domain out. Empty: this daemon neither sends nor receives migrations.
+  std::string peer_token_file;
   // auto | sim | libxl.
   std::string backend = "auto";
   // debug | info | warning | error.

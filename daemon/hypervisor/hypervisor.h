@@ -25,6 +25,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -136,6 +137,35 @@ struct ShutdownDomainRequest {
   ShutdownReason reason = ShutdownReason::kPoweroff;
 };
 
+// Where a live save stands after a pre-copy round (for progress reports).
+struct PreCopyRound {
+  // The round just finished (0: the whole memory) and whether the guest is
+  // now paused for the final copy.
+  int32_t round = 0;
+  bool stop_and_copy = false;
+  int64_t bytes_sent = 0;
+  int64_t memory_bytes = 0;
+  // Memory dirtied since the round began, not yet sent again.
+  int64_t dirty_bytes = 0;
+  int64_t dirty_bytes_per_second = 0;
+  int64_t bandwidth_bytes_per_second = 0;
+  // dirty_bytes at the measured bandwidth.
+  absl::Duration expected_downtime;
+};
+
+// A live save (the source side of a live migration, libxl's
+// LIBXL_SUSPEND_LIVE): memory is copied in rounds while the guest runs, each
+// round sending what the guest dirtied during the last; the guest is paused
+// only for the final round. Pre-copy stops when the dirty memory left could
+// move within max_downtime at the bandwidth measured, after max_rounds
+// rounds, or when the dirty memory stops shrinking.
+struct LiveSaveOptions {
+  int32_t max_rounds = 30;
+  absl::Duration max_downtime = absl::Milliseconds(300);
+  // Called after each round on the saving thread; may be empty.
+  std::function<void(const PreCopyRound&)> on_round;
+};
+
 // Writes a domain's memory and CPU state as a domain stream
 // (docs/design/domain-stream-format.md), as libxl_domain_suspend does.
 struct SaveDomainRequest {
@@ -149,6 +179,9 @@ struct SaveDomainRequest {
   // checkpoint. Otherwise it is left shut down with reason kSuspend, for the
   // caller to destroy once the stream is safe.
   bool checkpoint = false;
+  // Set for a live save; the domain must be running. Otherwise the domain is
+  // paused first and its memory written once.
+  std::optional<LiveSaveOptions> live;
 };
 
 struct SaveDomainResult {
@@ -158,8 +191,14 @@ struct SaveDomainResult {
   std::string digest;
   // Pages written (a page sent twice counts twice).
   int64_t pages = 0;
-  // Memory rounds: 1 for a save.
+  // Memory rounds, the stop-and-copy included: 1 for a save.
   int32_t rounds = 1;
+  // Why pre-copy stopped (a live save), or "not live".
+  std::string stop_reason;
+  // When the guest was paused for the (final) copy, on absl::Now()'s clock:
+  // a migration's downtime starts here. InfinitePast if it was paused
+  // already.
+  absl::Time paused_at = absl::InfinitePast();
 };
 
 // Builds a domain from a domain stream whose header the caller has read

@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/notification.h"
 #include "common/thread_name.h"
 #include "daemon/domain/domain_proto.h"
 #include "daemon/operations/operation_engine_internal.h"
@@ -425,6 +426,28 @@ void OperationEngine::ReportProgress(Op* op, int percent, absl::string_view mess
   JournalSubmit(std::move(change), store::Durability::kWritten, [](absl::Status) {});
 }
 
+void OperationEngine::ReportMigrationProgress(Op* op,
+                                              const xenia::v1::MigrationProgress& progress) {
+  absl::MutexLock lock(&mu_);
+  *op->record.operation.mutable_migration_progress() = progress;
+}
+
+absl::Status OperationEngine::RecordOperationNow(Op* op, JournalChange change) {
+  {
+    absl::MutexLock lock(&mu_);
+    change.operations.push_back(op->record);
+  }
+  absl::Notification written;
+  absl::Status result;
+  JournalSubmit(std::move(change), store::Durability::kSynced,
+                [&written, &result](absl::Status status) {
+                  result = std::move(status);
+                  written.Notify();
+                });
+  written.WaitForNotification();
+  return result;
+}
+
 void OperationEngine::ScheduleFrontLocked(const std::string& domain_uuid) {
   auto it = queues_.find(domain_uuid);
   if (it == queues_.end() || it->second.ops.empty()) return;
@@ -502,6 +525,8 @@ void OperationEngine::RunStep(Op* op) {
         }
         if (ctx.result_image().has_value()) {
           *resource.mutable_save_image() = *ctx.result_image();
+        } else if (ctx.result_migration().has_value()) {
+          *resource.mutable_migration() = *ctx.result_migration();
         } else if (ctx.return_domain()) {
           if (std::optional<DomainEntry> entry = ctx.domain(); entry.has_value()) {
             *resource.mutable_domain() = ToDomainProto(*entry, names_);

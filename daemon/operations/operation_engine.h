@@ -156,6 +156,10 @@ class OperationEngine final : public hv::DomainEventHandler {
   // Records a step's progress; journals it now and then (see
   // progress_event_interval). Not under mu_.
   void ReportProgress(Op* op, int percent, absl::string_view message) ABSL_LOCKS_EXCLUDED(mu_);
+  void ReportMigrationProgress(Op* op, const xenia::v1::MigrationProgress& progress)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Journals `change` with the operation as it is now, synced, and waits.
+  absl::Status RecordOperationNow(Op* op, JournalChange change) ABSL_LOCKS_EXCLUDED(mu_);
   void OnAdmissionJournalled(Op* op, absl::Status status);
   void OnAdmissionSynced(const std::string& id, absl::Status status);
   void OnParkJournalled(Op* op, absl::Time wake_at);

@@ -58,6 +58,7 @@ class OperationEngine::StepContext final : public TaskContext {
               bool first_step);
 
   const std::string& domain_uuid() const override { return op_.domain_uuid; }
+  const std::string& operation_name() const override { return op_.record.operation.name(); }
   std::optional<DomainEntry> domain() const override;
   absl::Status InsertDomain(DomainEntry entry) override;
   absl::StatusOr<DomainEntry> UpdateDomain(
@@ -72,6 +73,11 @@ class OperationEngine::StepContext final : public TaskContext {
   void ReturnSaveImage(const xenia::v1::SaveImage& image) override { result_image_ = image; }
   absl::StatusOr<std::optional<xenia::v1::SaveImage>> GetSaveImage(
       const std::string& name) override;
+  void SetMigrationProgress(const xenia::v1::MigrationProgress& progress) override;
+  void ReturnMigration(const xenia::v1::MigrationResult& result) override {
+    result_migration_ = result;
+  }
+  absl::Status RecordDurably() override;
   void RequestReconcile() override { reconcile_ = true; }
   const std::optional<hv::DomainEvent>& wake_event() const override { return wake_event_; }
   bool cancelled() const override { return op_.cancelled.load(); }
@@ -89,6 +95,9 @@ class OperationEngine::StepContext final : public TaskContext {
   void Undo();
   bool return_domain() const { return return_domain_; }
   const std::optional<xenia::v1::SaveImage>& result_image() const { return result_image_; }
+  const std::optional<xenia::v1::MigrationResult>& result_migration() const {
+    return result_migration_;
+  }
   bool reconcile() const { return reconcile_; }
 
  private:
@@ -102,6 +111,7 @@ class OperationEngine::StepContext final : public TaskContext {
   std::vector<std::function<void()>> undo_;
   bool return_domain_ = false;
   std::optional<xenia::v1::SaveImage> result_image_;
+  std::optional<xenia::v1::MigrationResult> result_migration_;
   bool reconcile_ = false;
 };
 

@@ -21,6 +21,7 @@
 #include "daemon/hypervisor/hypervisor.h"
 #include "daemon/resource_names.h"
 #include "xenia/v1/event.pb.h"
+#include "xenia/v1/migration_report.pb.h"
 #include "xenia/v1/save_image.pb.h"
 
 namespace xenia {
@@ -49,6 +50,8 @@ class TaskContext {
 
   // The domain the operation's queue belongs to.
   virtual const std::string& domain_uuid() const = 0;
+  // The operation's resource name ("hosts/{host}/operations/{id}").
+  virtual const std::string& operation_name() const = 0;
   // Its current entry, or nullopt if it is not (or no longer) defined.
   virtual std::optional<DomainEntry> domain() const = 0;
   // Defines a new domain (registry + store). ALREADY_EXISTS if taken.
@@ -72,6 +75,15 @@ class TaskContext {
   // Makes a save image that is not kept on this host (it was streamed to the
   // caller) the operation's result, without recording it.
   virtual void ReturnSaveImage(const xenia::v1::SaveImage& image) = 0;
+  // A MigrateDomain operation's figures: while it runs (kept with the
+  // operation's progress), and as its result.
+  virtual void SetMigrationProgress(const xenia::v1::MigrationProgress& progress) = 0;
+  virtual void ReturnMigration(const xenia::v1::MigrationResult& result) = 0;
+  // Journals the operation as it now is, with the changes this step has
+  // made so far, and waits until that is synced to disk: a decision that a
+  // restart must find (a migration's hand-over) is durable once this
+  // returns OK. The changes can no longer be undone.
+  virtual absl::Status RecordDurably() = 0;
   // A recorded save image by its resource name; nullopt if there is none.
   virtual absl::StatusOr<std::optional<xenia::v1::SaveImage>> GetSaveImage(
       const std::string& name) = 0;

@@ -111,6 +111,19 @@ void OperationEngine::StepContext::SetProgress(int percent, absl::string_view me
   engine_.ReportProgress(&op_, percent, message);
 }
 
+void OperationEngine::StepContext::SetMigrationProgress(
+    const xenia::v1::MigrationProgress& progress) {
+  engine_.ReportMigrationProgress(&op_, progress);
+}
+
+absl::Status OperationEngine::StepContext::RecordDurably() {
+  JournalChange change = TakeChange();
+  change_ = JournalChange();
+  absl::Status status = engine_.RecordOperationNow(&op_, std::move(change));
+  if (status.ok()) undo_.clear();
+  return status;
+}
+
 void OperationEngine::StepContext::Undo() {
   for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) (*it)();
   undo_.clear();

@@ -201,6 +201,7 @@ absl::StatusOr<StreamRecord> StreamReader::Next() {
       record.summary.total_bytes = offset_;
       record.summary.digest = absl::StrFormat("xxh3-128:%016x%016x", actual.high64, actual.low64);
       phase_ = Phase::kEnded;
+      summary_ = record.summary;
       break;
     }
   }

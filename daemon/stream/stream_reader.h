@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -64,6 +65,8 @@ class StreamReader {
   absl::StatusOr<StreamRecord> Next();
 
   int64_t offset() const { return offset_; }
+  // After Next has returned END: the verified totals and digest.
+  const std::optional<StreamSummary>& summary() const { return summary_; }
 
  private:
   enum class Phase { kStart, kPages, kStated, kEnded, kFailed };
@@ -93,6 +96,7 @@ class StreamReader {
   std::string payload_;
   XXH3_state_s* digest_;
   XXH3_state_s* record_sum_;
+  std::optional<StreamSummary> summary_;
 };
 
 }  // namespace xenia::stream

@@ -14,6 +14,7 @@
 #include "google/protobuf/unknown_field_set.h"
 #include "tests/integration/daemon_fixture.h"
 #include "xenia/v1/access.grpc.pb.h"
+#include "xenia/v1/agent.grpc.pb.h"
 #include "xenia/v1/event.grpc.pb.h"
 #include "xenia/v1/fleet.grpc.pb.h"
 #include "xenia/v1/migration.grpc.pb.h"
@@ -73,26 +74,26 @@ class ApiSurfaceTest : public DaemonFixture {
 TEST_F(ApiSurfaceTest, UnbuiltMethodsAreUnimplementedAndSaySo) {
   CreateOrDie("web", 256);
   xenia::v1::Operation op;
-  xenia::v1::MigrateDomainRequest migrate;
-  migrate.set_name(DomainName("web"));
-  migrate.set_destination("127.0.0.1:1");
-  EXPECT_TRUE(IsError(daemon_->domains().MigrateDomain(Context().get(), migrate, &op),
+  xenia::v1::SetDomainMemoryRequest mem_set;
+  mem_set.set_name(DomainName("web"));
+  mem_set.set_memory_mib(128);
+  EXPECT_TRUE(IsError(daemon_->domains().SetDomainMemory(Context().get(), mem_set, &op),
                       StatusCode::UNIMPLEMENTED,
-                      {"/xenia.v1.DomainService/MigrateDomain", "not implement"}));
+                      {"/xenia.v1.DomainService/SetDomainMemory", "not implement"}));
 
-  // A streaming one too (the daemon-to-daemon migration service).
-  auto migration = xenia::v1::MigrationService::NewStub(daemon_->channel());
+  // A streaming one too (the guest agent's session).
+  auto agents = xenia::v1::AgentService::NewStub(daemon_->channel());
   auto ctx = Context();
-  auto stream = migration->ReceiveMigration(ctx.get());
-  xenia::v1::MigrationMessage begin;
-  begin.mutable_begin()->set_source_host("elsewhere");
-  stream->Write(begin);
+  auto stream = agents->Connect(ctx.get());
+  xenia::v1::AgentMessage hello;
+  hello.mutable_hello()->set_agent_version("1");
+  stream->Write(hello);
   stream->WritesDone();
-  xenia::v1::MigrationReply reply;
-  while (stream->Read(&reply)) {
+  xenia::v1::AgentRequest request;
+  while (stream->Read(&request)) {
   }
   EXPECT_TRUE(IsError(stream->Finish(), StatusCode::UNIMPLEMENTED,
-                      {"/xenia.v1.MigrationService/ReceiveMigration", "not implement"}));
+                      {"/xenia.v1.AgentService/Connect", "not implement"}));
 
   auto fleet = xenia::v1::FleetService::NewStub(daemon_->channel());
   xenia::v1::ListPeersRequest peers;

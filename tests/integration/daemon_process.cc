@@ -41,9 +41,9 @@ pid_t Spawn(const std::vector<std::string>& argv, int in_fd, int out_fd, int err
 }
 
 std::vector<std::string> DaemonArgv(const DaemonOptions& o) {
-  std::vector<std::string> argv = {XENIAD_PATH, "--backend", "sim",     "--state-dir",
-                                   o.state_dir, "--socket",  o.socket,  "--log-level",
-                                   "debug",     "--host-id", "testhost"};
+  std::vector<std::string> argv = {XENIAD_PATH, "--backend", "sim",    "--state-dir",
+                                   o.state_dir, "--socket",  o.socket, "--log-level",
+                                   "debug",     "--host-id", o.host_id};
   if (o.fast_guests) {
     for (const char* a : {"--sim-boot-time", "0s", "--sim-shutdown-time", "50ms"}) {
       argv.push_back(a);

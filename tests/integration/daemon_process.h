@@ -43,6 +43,7 @@ struct DaemonOptions {
   std::vector<std::string> args;
   // Defaults that keep tests fast: guests boot and shut down at once.
   bool fast_guests = true;
+  std::string host_id = "testhost";
 };
 
 class DaemonProcess {

@@ -70,6 +70,9 @@ class SimHost {
       ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<DomainFacts> RestoreDomain(const OpContext& ctx, const RestoreDomainRequest& req)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // sim_host_live_save.cc: SaveDomain with req.live set.
+  absl::StatusOr<SaveDomainResult> LiveSave(const OpContext& ctx, const SaveDomainRequest& req)
+      ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status ResumeDomain(const OpContext& ctx, const DomainRef& ref) ABSL_LOCKS_EXCLUDED(mu_);
   void Watch(DomainEventHandler* handler);
   absl::StatusOr<GuestBehavior> SetGuestBehavior(const DomainRef& ref,

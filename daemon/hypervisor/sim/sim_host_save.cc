@@ -12,8 +12,6 @@
 namespace xenia::hv {
 namespace {
 
-constexpr char kBackendName[] = "sim";
-
 // Progress as a percentage of the pages, reported at most every whole
 // percent.
 class PageProgress {
@@ -36,15 +34,8 @@ class PageProgress {
 
 absl::StatusOr<SaveDomainResult> WriteStream(const OpContext& ctx, const SaveDomainRequest& req,
                                              const SimDomainRecord& guest) {
-  xenia::v1::StreamHeader header = req.header;
-  header.set_backend(kBackendName);
-  header.set_domain_uuid(guest.uuid);
-  if (header.domain_name().empty()) header.set_domain_name(guest.name);
-  header.set_page_count(guest.memory.page_count);
-  header.set_page_size(static_cast<int32_t>(kSimPageSize));
-
   stream::StreamWriter writer(*req.sink);
-  if (absl::Status s = writer.WriteHeader(header); !s.ok()) return s;
+  if (absl::Status s = writer.WriteHeader(SimStreamHeader(req.header, guest)); !s.ok()) return s;
   // The guest is paused: its write count stands still while it is saved.
   const int64_t writes = WritesAt(guest.memory, guest.timeline.guest_ns);
   PageProgress progress(ctx, guest.memory.page_count, "saving");
@@ -65,6 +56,7 @@ absl::StatusOr<SaveDomainResult> WriteStream(const OpContext& ctx, const SaveDom
   result.digest = summary->digest;
   result.pages = guest.memory.page_count;
   result.rounds = 1;
+  result.stop_reason = "not live";
   return result;
 }
 
@@ -73,9 +65,11 @@ absl::StatusOr<SaveDomainResult> WriteStream(const OpContext& ctx, const SaveDom
 absl::StatusOr<SaveDomainResult> SimHost::SaveDomain(const OpContext& ctx,
                                                      const SaveDomainRequest& req) {
   if (req.sink == nullptr) return absl::InvalidArgumentError("SaveDomainRequest.sink is missing");
+  if (req.live.has_value()) return LiveSave(ctx, req);
   // Pause the guest (if it runs) and take its record as it then is.
   SimDomainRecord guest;
   bool was_running = false;
+  absl::Time paused_at = absl::InfinitePast();
   absl::Status paused =
       MutateDomain(&ctx, req.domain, "saved", [&](SimDomainRecord& r, int64_t now) {
         if (r.state != RunState::kRunning && r.state != RunState::kPaused) {
@@ -86,6 +80,7 @@ absl::StatusOr<SaveDomainResult> SimHost::SaveDomain(const OpContext& ctx,
         was_running = r.state == RunState::kRunning;
         if (was_running) {
           if (absl::Status s = PauseGuest(r, now); !s.ok()) return s;
+          paused_at = absl::Now();
         }
         guest = r;
         return absl::OkStatus();
@@ -107,6 +102,7 @@ absl::StatusOr<SaveDomainResult> SimHost::SaveDomain(const OpContext& ctx,
       });
   if (!result.ok()) return result;
   if (!after.ok()) return after;
+  result->paused_at = paused_at;
   logger_.Info("simulated domain saved", {{"domid", guest.domid},
                                           {"name", guest.name},
                                           {"bytes", result->bytes},
@@ -134,7 +130,7 @@ absl::StatusOr<DomainFacts> SimHost::RestoreDomain(const OpContext& ctx,
     return absl::InvalidArgumentError("RestoreDomainRequest needs a spec, a reader and a header");
   }
   const xenia::v1::StreamHeader& header = *req.header;
-  if (header.backend() != kBackendName) {
+  if (header.backend() != kSimStreamBackend) {
     return absl::InvalidArgumentError(absl::StrCat(
         "the image was written by the \"", header.backend(),
         "\" backend; this host runs the simulator, which restores only its own images"));

@@ -1,6 +1,7 @@
 #include "daemon/hypervisor/sim/sim_memory_stream.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -21,6 +22,17 @@ absl::Status CheckContext(const OpContext& ctx) {
 
 }  // namespace
 
+xenia::v1::StreamHeader SimStreamHeader(const xenia::v1::StreamHeader& base,
+                                        const SimDomainRecord& guest) {
+  xenia::v1::StreamHeader header = base;
+  header.set_backend(kSimStreamBackend);
+  header.set_domain_uuid(guest.uuid);
+  if (header.domain_name().empty()) header.set_domain_name(guest.name);
+  header.set_page_count(guest.memory.page_count);
+  header.set_page_size(static_cast<int32_t>(kSimPageSize));
+  return header;
+}
+
 absl::Status WritePages(const OpContext& ctx, stream::StreamWriter& writer,
                         const GuestMemory& memory, int64_t writes, uint32_t round,
                         const std::function<void(int64_t pages_done)>& pages_done) {
@@ -39,6 +51,38 @@ absl::Status WritePages(const OpContext& ctx, stream::StreamWriter& writer,
     if (pages_done) pages_done(first + count);
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> WriteDirtyPages(const OpContext& ctx, stream::StreamWriter& writer,
+                                        const GuestMemory& memory, int64_t from_writes,
+                                        int64_t to_writes, uint32_t round) {
+  const PageOrder order(memory);
+  std::vector<int64_t> pfns;
+  ForEachWrittenPage(memory, order, from_writes, to_writes,
+                     [&pfns](int64_t pfn) { pfns.push_back(pfn); });
+  std::sort(pfns.begin(), pfns.end());
+  std::string buffer(static_cast<size_t>(kPagesPerRecord * kSimPageSize), '\0');
+  size_t i = 0;
+  while (i < pfns.size()) {
+    if (absl::Status s = CheckContext(ctx); !s.ok()) return s;
+    // A run of consecutive pages, at most one record long.
+    const int64_t first = pfns[i];
+    int64_t count = 0;
+    while (i < pfns.size() && pfns[i] == first + count && count < kPagesPerRecord) {
+      FillPage(memory.seed, pfns[i], PageVersion(memory, order, to_writes, pfns[i]),
+               buffer.data() + count * kSimPageSize);
+      ++count;
+      ++i;
+    }
+    absl::string_view data(buffer.data(), static_cast<size_t>(count * kSimPageSize));
+    if (absl::Status s = writer.WritePages(first, round, data); !s.ok()) return s;
+  }
+  return static_cast<int64_t>(pfns.size());
+}
+
+int64_t DirtyPageCount(const GuestMemory& memory, int64_t from_writes, int64_t to_writes) {
+  if (to_writes <= from_writes) return 0;
+  return std::min(to_writes - from_writes, memory.working_set_pages);
 }
 
 xenia::v1::SimulatedGuestState GuestStateOf(const SimDomainRecord& record, int64_t writes) {

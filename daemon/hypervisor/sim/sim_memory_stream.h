@@ -22,6 +22,14 @@
 
 namespace xenia::hv {
 
+// The simulator's name in a stream header's `backend`.
+inline constexpr char kSimStreamBackend[] = "sim";
+
+// The header of a stream of `guest`: the caller's `base` with the backend,
+// the guest's identity and its memory geometry filled in.
+xenia::v1::StreamHeader SimStreamHeader(const xenia::v1::StreamHeader& base,
+                                        const SimDomainRecord& guest);
+
 // Writes pages [first, first + count) of `memory` as they are after `writes`
 // writes, in PAGES records of up to 1024 pages, for pre-copy round `round`.
 // `pages_done` is called after each record with the pages written so far.
@@ -29,6 +37,18 @@ namespace xenia::hv {
 absl::Status WritePages(const OpContext& ctx, stream::StreamWriter& writer,
                         const GuestMemory& memory, int64_t writes, uint32_t round,
                         const std::function<void(int64_t pages_done)>& pages_done);
+
+// Writes the pages the guest wrote between `from_writes` and `to_writes`
+// writes, as they are after `to_writes`, in PAGES records of runs of
+// consecutive pages, for pre-copy round `round`. Returns how many pages it
+// wrote. Stops as WritePages does.
+absl::StatusOr<int64_t> WriteDirtyPages(const OpContext& ctx, stream::StreamWriter& writer,
+                                        const GuestMemory& memory, int64_t from_writes,
+                                        int64_t to_writes, uint32_t round);
+
+// The number of pages the guest wrote between `from_writes` and `to_writes`
+// writes (each counted once).
+int64_t DirtyPageCount(const GuestMemory& memory, int64_t from_writes, int64_t to_writes);
 
 // The guest's state for its GUEST_STATE record, as of `writes` writes.
 xenia::v1::SimulatedGuestState GuestStateOf(const SimDomainRecord& record, int64_t writes);

@@ -111,6 +111,11 @@ class FakeXeniad::Domains : public xenia::v1::DomainService::Service {
     return Mutate("RestoreDomain", target, req->request_id(), resp,
                   [&](FakeState& s) { s.last_restore = *req; });
   }
+  Status MigrateDomain(ServerContext*, const xenia::v1::MigrateDomainRequest* req,
+                       Operation* resp) override {
+    return Mutate("MigrateDomain", req->name(), req->request_id(), resp,
+                  [&](FakeState& s) { s.last_migrate = *req; });
+  }
 
   // Sends the canned bytes without holding the lock, so that a slow client
   // does not block the state.

@@ -58,6 +58,7 @@ struct FakeState {
   // the size of each chunk.
   std::string restored_bytes;
   std::vector<size_t> restored_chunk_sizes;
+  xenia::v1::MigrateDomainRequest last_migrate;
   xenia::v1::WaitOperationRequest last_wait;
   xenia::v1::SetGuestBehaviorRequest last_behavior;
 };

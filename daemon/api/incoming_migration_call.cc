@@ -1,0 +1,315 @@
+#include "daemon/api/incoming_migration_call.h"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/api/status_mapping.h"
+
+namespace xenia {
+namespace {
+
+using xenia::v1::MigrationMessage;
+using xenia::v1::MigrationReply;
+
+class IncomingMigrationReactor final : public IncomingMigration::Reactor {
+ public:
+  explicit IncomingMigrationReactor(std::shared_ptr<IncomingMigration> call)
+      : call_(std::move(call)) {}
+
+  void OnReadDone(bool ok) override { call_->OnReadDone(ok); }
+  void OnWriteDone(bool ok) override { call_->OnWriteDone(ok); }
+  void OnCancel() override { call_->OnCancel(); }
+  void OnDone() override {
+    call_->Detach();
+    delete this;
+  }
+
+ private:
+  std::shared_ptr<IncomingMigration> call_;
+};
+
+}  // namespace
+
+IncomingMigration::IncomingMigration(size_t capacity, absl::Duration stall_limit, First first)
+    : capacity_(capacity), stall_limit_(stall_limit), first_(std::move(first)) {}
+
+void IncomingMigration::Attach(Reactor* reactor, grpc::CallbackServerContext* ctx) {
+  absl::MutexLock lock(&mu_);
+  reactor_ = reactor;
+  ctx_ = ctx;
+  peer_ = ctx->peer();
+}
+
+std::string IncomingMigration::peer() const {
+  absl::MutexLock lock(&mu_);
+  return peer_;
+}
+
+int64_t IncomingMigration::bytes_received() const {
+  absl::MutexLock lock(&mu_);
+  return received_bytes_;
+}
+
+void IncomingMigration::FailLocked(absl::Status why) {
+  if (failed_.ok()) failed_ = std::move(why);
+}
+
+bool IncomingMigration::TakeReadLocked() {
+  if (reading_ || end_.has_value() || finished_ || reactor_ == nullptr || input_done_) {
+    return false;
+  }
+  if (queued_ >= capacity_) {
+    read_paused_ = true;
+    return false;
+  }
+  read_paused_ = false;
+  reading_ = true;
+  ++starts_;
+  return true;
+}
+
+std::optional<MigrationReply> IncomingMigration::TakeWriteLocked() {
+  if (writing_ || replies_.empty() || finished_ || reactor_ == nullptr) return std::nullopt;
+  writing_ = true;
+  ++starts_;
+  MigrationReply reply = std::move(replies_.front());
+  replies_.pop_front();
+  return reply;
+}
+
+std::optional<grpc::Status> IncomingMigration::TakeFinishLocked() {
+  if (!end_.has_value() || finished_ || starts_ > 0 || writing_ || !replies_.empty() ||
+      reactor_ == nullptr) {
+    return std::nullopt;
+  }
+  finished_ = true;
+  return end_;
+}
+
+void IncomingMigration::Run(Next next) {
+  Reactor* reactor = nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    reactor = reactor_;
+  }
+  if (next.first.has_value()) first_(*next.first, shared_from_this());
+  // reactor_ stays set while starts_ > 0: no Finish, so no OnDone, before
+  // these calls return.
+  if (next.read) reactor->StartRead(&incoming_);
+  if (next.write.has_value()) {
+    outgoing_ = *std::move(next.write);
+    reactor->StartWrite(&outgoing_);
+  }
+  std::optional<grpc::Status> finish;
+  {
+    absl::MutexLock lock(&mu_);
+    if (next.read) --starts_;
+    if (next.write.has_value()) --starts_;
+    finish = TakeFinishLocked();
+  }
+  if (next.finish.has_value()) finish = next.finish;
+  if (finish.has_value()) reactor->Finish(*finish);
+}
+
+void IncomingMigration::Begin() {
+  Next next;
+  {
+    absl::MutexLock lock(&mu_);
+    next.read = TakeReadLocked();
+    next.finish = TakeFinishLocked();
+  }
+  Run(std::move(next));
+}
+
+void IncomingMigration::AcceptLocked(Next* next) {
+  auto protocol = [&](absl::string_view what) {
+    const absl::Status bad = absl::InvalidArgumentError(
+        absl::StrCat("migration protocol: ", what, " (after ", received_bytes_, " stream bytes)"));
+    FailLocked(bad);
+    if (!end_.has_value()) end_ = ToGrpcStatus(bad);
+    input_done_ = true;
+  };
+  if (!got_first_) {
+    got_first_ = true;
+    if (!incoming_.has_begin() && !incoming_.has_resolve()) {
+      protocol("the first message must be a Begin or a Resolve");
+      return;
+    }
+    next->first = incoming_;
+    if (incoming_.has_resolve()) input_done_ = true;
+    return;
+  }
+  switch (incoming_.message_case()) {
+    case MigrationMessage::kStreamData: {
+      if (stream_ended_) return protocol("stream_data after stream_end");
+      std::string* data = incoming_.mutable_stream_data();
+      received_bytes_ += static_cast<int64_t>(data->size());
+      queued_ += data->size();
+      queue_.push_back(std::move(*data));
+      return;
+    }
+    case MigrationMessage::kStreamEnd:
+      stream_ended_ = true;
+      return;
+    case MigrationMessage::kCommit:
+      if (!stream_ended_) return protocol("a Commit before stream_end");
+      decision_ = Decision{true, incoming_.commit().digest(), absl::OkStatus()};
+      return;
+    case MigrationMessage::kAbort:
+      decision_ = Decision{false, "",
+                           absl::Status(static_cast<absl::StatusCode>(incoming_.abort().code()),
+                                        incoming_.abort().message())};
+      FailLocked(
+          absl::AbortedError(absl::StrCat("the source gave up: ", incoming_.abort().message())));
+      return;
+    default:
+      return protocol("a second Begin or Resolve, or an empty message");
+  }
+}
+
+void IncomingMigration::OnReadDone(bool ok) {
+  Next next;
+  {
+    absl::MutexLock lock(&mu_);
+    reading_ = false;
+    if (!ok) {
+      input_done_ = true;
+      if (!got_first_) {
+        const absl::Status empty =
+            absl::InvalidArgumentError("the call ended before its first message (a Begin)");
+        if (!end_.has_value()) end_ = ToGrpcStatus(empty);
+      } else if (!stream_ended_) {
+        FailLocked(absl::UnavailableError(absl::StrCat(
+            "the source ended the call after ", received_bytes_, " stream bytes, mid-stream")));
+      } else if (!decision_.has_value()) {
+        FailLocked(absl::UnavailableError(
+            "the source ended the call after the stream without handing the domain over"));
+      }
+    } else if (!end_.has_value()) {
+      AcceptLocked(&next);
+    }
+    next.read = TakeReadLocked();
+    next.finish = TakeFinishLocked();
+  }
+  Run(std::move(next));
+}
+
+void IncomingMigration::OnWriteDone(bool ok) {
+  Next next;
+  {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) {
+      replies_.clear();
+      FailLocked(absl::UnavailableError("a reply could not be sent: the source is gone"));
+    }
+    next.write = TakeWriteLocked();
+    next.finish = TakeFinishLocked();
+  }
+  Run(std::move(next));
+}
+
+bool IncomingMigration::ReadableOrOver() const {
+  return !queue_.empty() || stream_ended_ || !failed_.ok();
+}
+
+absl::StatusOr<size_t> IncomingMigration::Read(char* buffer, size_t max) {
+  Next next;
+  absl::StatusOr<size_t> result = size_t{0};
+  {
+    absl::MutexLock lock(&mu_);
+    if (!mu_.AwaitWithTimeout(absl::Condition(this, &IncomingMigration::ReadableOrOver),
+                              stall_limit_)) {
+      FailLocked(absl::DeadlineExceededError(
+          absl::StrCat("the source sent nothing for ", absl::FormatDuration(stall_limit_),
+                       " (after ", received_bytes_, " stream bytes) and was cut off")));
+      if (ctx_ != nullptr) ctx_->TryCancel();
+    }
+    if (!queue_.empty()) {
+      const std::string& front = queue_.front();
+      const size_t n = std::min(max, front.size() - front_offset_);
+      std::memcpy(buffer, front.data() + front_offset_, n);
+      front_offset_ += n;
+      queued_ -= n;
+      if (front_offset_ == front.size()) {
+        queue_.pop_front();
+        front_offset_ = 0;
+      }
+      result = n;
+      if (read_paused_ && queued_ <= capacity_ / 2) next.read = TakeReadLocked();
+    } else if (!failed_.ok()) {
+      result = failed_;
+    }
+  }
+  Run(std::move(next));
+  return result;
+}
+
+bool IncomingMigration::DecidedOrOver() const { return decision_.has_value() || !failed_.ok(); }
+
+absl::StatusOr<IncomingMigration::Decision> IncomingMigration::AwaitDecision(absl::Duration limit) {
+  absl::MutexLock lock(&mu_);
+  if (!mu_.AwaitWithTimeout(absl::Condition(this, &IncomingMigration::DecidedOrOver), limit)) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("the source did not hand the domain over within ", absl::FormatDuration(limit),
+                     " of the stream being verified"));
+  }
+  if (decision_.has_value()) return *decision_;
+  return failed_;
+}
+
+void IncomingMigration::Reply(MigrationReply reply) {
+  Next next;
+  {
+    absl::MutexLock lock(&mu_);
+    if (end_.has_value() || finished_) return;
+    replies_.push_back(std::move(reply));
+    next.write = TakeWriteLocked();
+  }
+  Run(std::move(next));
+}
+
+void IncomingMigration::End(const absl::Status& status) {
+  Next next;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!end_.has_value()) end_ = ToGrpcStatus(status);
+    FailLocked(status.ok() ? absl::AbortedError("the migration has ended") : status);
+    next.finish = TakeFinishLocked();
+  }
+  Run(std::move(next));
+}
+
+void IncomingMigration::OnCancel() {
+  Next next;
+  {
+    absl::MutexLock lock(&mu_);
+    const absl::Status gone = absl::UnavailableError(absl::StrCat(
+        "the source went away (the call was cut) after ", received_bytes_, " stream bytes"));
+    FailLocked(gone);
+    replies_.clear();
+    if (!end_.has_value()) end_ = ToGrpcStatus(gone);
+    next.finish = TakeFinishLocked();
+  }
+  Run(std::move(next));
+}
+
+void IncomingMigration::Detach() {
+  absl::MutexLock lock(&mu_);
+  FailLocked(absl::UnavailableError("the call has ended"));
+  reactor_ = nullptr;
+  ctx_ = nullptr;
+  finished_ = true;
+}
+
+IncomingMigration::Reactor* StartIncomingMigration(grpc::CallbackServerContext* ctx,
+                                                   std::shared_ptr<IncomingMigration> call) {
+  auto* reactor = new IncomingMigrationReactor(call);
+  call->Attach(reactor, ctx);
+  call->Begin();
+  return reactor;
+}
+
+}  // namespace xenia

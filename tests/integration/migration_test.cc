@@ -1,0 +1,390 @@
+// Migration between two real xeniad daemons on loopback (each on its own
+// simulated host), sharing a peer token: live and non-live moves, the
+// refusals, and the faults — either daemon killed mid-stream, the connection
+// cut, a record corrupted in transit, the destination out of memory. In every
+// case exactly one copy of the guest runs afterwards, and the other side
+// keeps nothing.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "tests/integration/daemon_fixture.h"
+#include "tests/integration/tcp_fault_proxy.h"
+
+namespace xenia::testing {
+namespace {
+
+using grpc::StatusCode;
+using xenia::v1::Operation;
+
+constexpr char kToken[] = "migration-test-peer-token-0123456789";
+
+class DomainMigrationTest : public DaemonFixture {
+ protected:
+  void SetUp() override {
+    token_file_ = dir_.path() + "/peer.token";
+    WriteToken(token_file_, kToken);
+    options_.args = {"--listen", "127.0.0.1:0", "--peer-token-file", token_file_};
+    options_.host_id = "source";
+    DaemonFixture::SetUp();
+    StartDestination({});
+  }
+
+  void TearDown() override {
+    if (destination_ != nullptr) destination_->Stop();
+    DaemonFixture::TearDown();
+  }
+
+  static void WriteToken(const std::string& path, const std::string& token) {
+    std::ofstream(path) << token << "\n";
+    chmod(path.c_str(), 0600);
+  }
+
+  // Starts (or restarts) the destination daemon, on its own state.
+  void StartDestination(std::vector<std::string> extra) {
+    DaemonOptions options;
+    options.state_dir = dest_dir_.path() + "/state";
+    options.socket = dest_dir_.path() + "/xeniad.sock";
+    options.host_id = "destination";
+    options.args = {"--listen", "127.0.0.1:0", "--peer-token-file", token_file_};
+    options.args.insert(options.args.end(), extra.begin(), extra.end());
+    std::string failure;
+    destination_ = DaemonProcess::Start(options, &failure);
+    ASSERT_NE(destination_, nullptr) << failure;
+    ASSERT_TRUE(absl::SimpleAtoi(LogField(destination_->log(), "listening on TCP", "port"),
+                                 &destination_port_))
+        << destination_->log();
+  }
+
+  std::string Destination(int port = 0) const {
+    return absl::StrCat("127.0.0.1:", port == 0 ? destination_port_ : port);
+  }
+
+  grpc::Status Migrate(const std::string& name, const std::string& destination, bool live,
+                       int bandwidth_mib, Operation* op) {
+    xenia::v1::MigrateDomainRequest req;
+    req.set_name(DomainName(name));
+    req.set_destination(destination);
+    req.set_live(live);
+    req.set_max_bandwidth_mib_per_second(bandwidth_mib);
+    return daemon_->domains().MigrateDomain(Context().get(), req, op);
+  }
+
+  void SetDirtyRate(const std::string& name, int64_t bytes_per_second) {
+    xenia::v1::GuestBehavior behavior;
+    behavior.set_dirty_bytes_per_second(bytes_per_second);
+    ASSERT_TRUE(SetBehavior(name, behavior).ok());
+  }
+
+  // The destination's view of a domain.
+  grpc::Status GetThere(const std::string& name, xenia::v1::Domain* out) {
+    xenia::v1::GetDomainRequest req;
+    req.set_name(DomainName(name));
+    return destination_->domains().GetDomain(Context().get(), req, out);
+  }
+
+  std::map<std::string, xenia::v1::SimulatedDomain> SimulatedThere() {
+    xenia::v1::ListSimulatedDomainsRequest req;
+    xenia::v1::ListSimulatedDomainsResponse resp;
+    EXPECT_TRUE(destination_->simulator().ListSimulatedDomains(Context().get(), req, &resp).ok());
+    std::map<std::string, xenia::v1::SimulatedDomain> out;
+    for (const auto& d : resp.domains()) {
+      if (d.domid() != 0) out[d.name()] = d;
+    }
+    return out;
+  }
+
+  // The guest runs here, on the source, and nothing of it is on the
+  // destination (its record and its guest are gone there).
+  void ExpectOnlyOnSource(const std::string& name) {
+    xenia::v1::Domain here = GetOrDie(name);
+    EXPECT_EQ(here.status().power_state(), xenia::v1::RUNNING) << here.DebugString();
+    auto sim = SimulatedDomains();
+    ASSERT_TRUE(sim.contains(name));
+    EXPECT_EQ(sim[name].power_state(), xenia::v1::RUNNING);
+    xenia::v1::Domain there;
+    EXPECT_TRUE(WaitUntil([&] {
+      return GetThere(name, &there).error_code() == StatusCode::NOT_FOUND;
+    })) << there.DebugString();
+    EXPECT_TRUE(WaitUntil([&] { return !SimulatedThere().contains(name); }));
+  }
+
+  // Waits until the source's migration has sent `percent` of the memory.
+  bool WaitForProgress(const Operation& op, int percent) {
+    return WaitUntil([&] {
+      Operation now;
+      return GetOperation(op.name(), &now).ok() && now.progress_percent() >= percent && !now.done();
+    });
+  }
+
+  std::string token_file_;
+  TempDir dest_dir_;
+  std::unique_ptr<DaemonProcess> destination_;
+  int destination_port_ = 0;
+};
+
+TEST_F(DomainMigrationTest, LiveMigrationMovesTheRunningGuestAndItsRecord) {
+  CreateOrDie("web", 256);
+  SetDirtyRate("web", 20 << 20);
+  Operation op;
+  ASSERT_TRUE(Migrate("web", Destination(), true, 0, &op).ok());
+  Operation done = WaitDone(op, absl::Seconds(60));
+  ASSERT_TRUE(EndedWith(done, Operation::DONE)) << done.DebugString();
+  ASSERT_TRUE(done.has_migration()) << done.DebugString();
+  const xenia::v1::MigrationResult& result = done.migration();
+  EXPECT_TRUE(result.live());
+  EXPECT_EQ(result.destination(), Destination());
+  EXPECT_EQ(result.destination_domain(), "hosts/destination/domains/web");
+  // The whole memory at least once, and the guest's writes again after.
+  EXPECT_GE(result.pages_sent(), 256 * 256);
+  EXPECT_GT(result.bytes_sent(), int64_t{256} << 20);
+  EXPECT_GE(result.rounds(), 2);
+  EXPECT_FALSE(result.stop_reason().empty());
+  EXPECT_TRUE(result.has_downtime());
+  EXPECT_GT(result.downtime().seconds() * 1000000000LL + result.downtime().nanos(), 0);
+  EXPECT_EQ(result.digest().rfind("xxh3-128:", 0), 0u);
+
+  // The record moved: gone here, running there; one guest, there.
+  xenia::v1::Domain gone;
+  EXPECT_TRUE(IsError(Get("web", &gone), StatusCode::NOT_FOUND));
+  EXPECT_FALSE(SimulatedDomains().contains("web"));
+  xenia::v1::Domain there;
+  ASSERT_TRUE(GetThere("web", &there).ok());
+  EXPECT_EQ(there.status().power_state(), xenia::v1::RUNNING);
+  EXPECT_TRUE(there.status().incoming_migration().empty());
+  auto sim = SimulatedThere();
+  ASSERT_TRUE(sim.contains("web"));
+  EXPECT_EQ(sim["web"].power_state(), xenia::v1::RUNNING);
+
+  // And it can come back the same way.
+  Operation back;
+  xenia::v1::MigrateDomainRequest req;
+  req.set_name(DomainName("web"));
+  req.set_live(true);
+  req.set_destination(
+      absl::StrCat("127.0.0.1:", LogField(daemon_->log(), "listening on TCP", "port")));
+  ASSERT_TRUE(destination_->domains().MigrateDomain(Context().get(), req, &back).ok());
+  xenia::v1::WaitOperationRequest wait;
+  wait.set_name(back.name());
+  Operation back_done;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return destination_->operations().WaitOperation(Context().get(), wait, &back_done).ok() &&
+               back_done.done();
+      },
+      absl::Seconds(60)));
+  EXPECT_EQ(back_done.state(), Operation::DONE) << back_done.DebugString();
+  EXPECT_EQ(GetOrDie("web").status().power_state(), xenia::v1::RUNNING);
+}
+
+TEST_F(DomainMigrationTest, NonLiveMigrationCopiesMemoryOnce) {
+  CreateOrDie("db", 128);
+  Operation op;
+  ASSERT_TRUE(Migrate("db", Destination(), false, 0, &op).ok());
+  Operation done = WaitDone(op, absl::Seconds(60));
+  ASSERT_TRUE(EndedWith(done, Operation::DONE)) << done.DebugString();
+  EXPECT_FALSE(done.migration().live());
+  EXPECT_EQ(done.migration().rounds(), 1);
+  EXPECT_EQ(done.migration().pages_sent(), 128 * 256);
+  EXPECT_EQ(done.migration().stop_reason(), "not live");
+  xenia::v1::Domain there;
+  ASSERT_TRUE(GetThere("db", &there).ok());
+  EXPECT_EQ(there.status().power_state(), xenia::v1::RUNNING);
+}
+
+TEST_F(DomainMigrationTest, RefusalsLeaveTheGuestRunningOnTheSource) {
+  CreateOrDie("web", 128);
+  // The destination already has a domain of that name.
+  xenia::v1::CreateDomainRequest create;
+  *create.mutable_spec() = Spec("web", 64);
+  Operation created;
+  ASSERT_TRUE(destination_->domains().CreateDomain(Context().get(), create, &created).ok());
+  Operation op;
+  ASSERT_TRUE(Migrate("web", Destination(), true, 0, &op).ok());
+  EXPECT_TRUE(EndedWith(WaitDone(op), Operation::FAILED,
+                        static_cast<int>(StatusCode::ALREADY_EXISTS),
+                        {"web", "already defined", "runs on here"}));
+  EXPECT_EQ(GetOrDie("web").status().power_state(), xenia::v1::RUNNING);
+
+  // Nobody listens there.
+  ASSERT_TRUE(Migrate("web", "127.0.0.1:1", true, 0, &op).ok());
+  EXPECT_TRUE(EndedWith(WaitDone(op), Operation::FAILED, static_cast<int>(StatusCode::UNAVAILABLE),
+                        {"cannot reach", "127.0.0.1:1"}));
+
+  // A malformed destination is refused at once.
+  EXPECT_TRUE(IsError(Migrate("web", "nowhere", true, 0, &op), StatusCode::INVALID_ARGUMENT,
+                      {"destination", "HOST:PORT"}));
+  EXPECT_EQ(GetOrDie("web").status().power_state(), xenia::v1::RUNNING);
+}
+
+TEST_F(DomainMigrationTest, TheDestinationAdmitsOnlyItsPeers) {
+  CreateOrDie("web", 128);
+  destination_->Stop();
+  std::string other = dest_dir_.path() + "/other.token";
+  WriteToken(other, "a-different-token-of-another-fleet");
+  DaemonOptions options = destination_->options();
+  options.args = {"--listen", "127.0.0.1:0", "--peer-token-file", other};
+  std::string failure;
+  destination_ = DaemonProcess::Start(options, &failure);
+  ASSERT_NE(destination_, nullptr) << failure;
+  ASSERT_TRUE(absl::SimpleAtoi(LogField(destination_->log(), "listening on TCP", "port"),
+                               &destination_port_));
+  Operation op;
+  ASSERT_TRUE(Migrate("web", Destination(), true, 0, &op).ok());
+  EXPECT_TRUE(EndedWith(WaitDone(op), Operation::FAILED,
+                        static_cast<int>(StatusCode::UNAUTHENTICATED), {"peer token"}));
+  ExpectOnlyOnSource("web");
+}
+
+TEST_F(DomainMigrationTest, TheDestinationOutOfMemoryRefusesBeforeAnyByteMoves) {
+  destination_->Stop();
+  StartDestination({"--sim-memory", "1G", "--sim-dom0-memory", "512M"});
+  CreateOrDie("big", 768);
+  Operation op;
+  ASSERT_TRUE(Migrate("big", Destination(), true, 0, &op).ok());
+  EXPECT_TRUE(EndedWith(WaitDone(op), Operation::FAILED,
+                        static_cast<int>(StatusCode::RESOURCE_EXHAUSTED),
+                        {"MiB of memory free", "768 MiB", "runs on here"}));
+  ExpectOnlyOnSource("big");
+}
+
+TEST_F(DomainMigrationTest, DestinationKilledMidStreamLeavesTheGuestOnTheSource) {
+  CreateOrDie("web", 256);
+  Operation op;
+  ASSERT_TRUE(Migrate("web", Destination(), true, 32, &op).ok());
+  ASSERT_TRUE(WaitForProgress(op, 20));
+  destination_->Kill();
+  Operation done = WaitDone(op, absl::Seconds(60));
+  EXPECT_TRUE(EndedWith(done, Operation::FAILED, static_cast<int>(StatusCode::UNAVAILABLE),
+                        {"broke", "runs on here"}))
+      << done.DebugString();
+  // The destination, back, discards the half-received guest.
+  StartDestination({});
+  ExpectOnlyOnSource("web");
+  std::string log = destination_->log();
+  EXPECT_NE(log.find("discarded a domain that was arriving by migration"), std::string::npos)
+      << log;
+}
+
+TEST_F(DomainMigrationTest, SourceKilledMidStreamLeavesTheGuestOnTheSource) {
+  CreateOrDie("web", 256);
+  Operation op;
+  ASSERT_TRUE(Migrate("web", Destination(), true, 32, &op).ok());
+  ASSERT_TRUE(WaitForProgress(op, 20));
+  KillAndRestartDaemon();
+  // The destination saw the call break and kept nothing; the source, back,
+  // runs the guest on and says why the migration failed.
+  ExpectOnlyOnSource("web");
+  Operation ended;
+  ASSERT_TRUE(GetOperation(op.name(), &ended).ok());
+  EXPECT_TRUE(EndedWith(ended, Operation::FAILED, static_cast<int>(StatusCode::ABORTED),
+                        {"migrating", "stays on this host"}))
+      << ended.DebugString();
+}
+
+TEST_F(DomainMigrationTest, ACutConnectionLeavesTheGuestOnTheSource) {
+  CreateOrDie("web", 256);
+  absl::StatusOr<std::unique_ptr<TcpFaultProxy>> proxy = TcpFaultProxy::Start(destination_port_);
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  (*proxy)->CutAfter(int64_t{64} << 20);
+  Operation op;
+  ASSERT_TRUE(Migrate("web", Destination((*proxy)->port()), true, 0, &op).ok());
+  Operation done = WaitDone(op, absl::Seconds(60));
+  EXPECT_TRUE(EndedWith(done, Operation::FAILED, static_cast<int>(StatusCode::UNAVAILABLE),
+                        {"broke", "runs on here"}))
+      << done.DebugString();
+  ExpectOnlyOnSource("web");
+}
+
+TEST_F(DomainMigrationTest, ARecordCorruptedInTransitIsCaughtAndNothingIsKept) {
+  CreateOrDie("web", 256);
+  absl::StatusOr<std::unique_ptr<TcpFaultProxy>> proxy = TcpFaultProxy::Start(destination_port_);
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  (*proxy)->CorruptAfter(int64_t{32} << 20);
+  Operation op;
+  ASSERT_TRUE(Migrate("web", Destination((*proxy)->port()), true, 0, &op).ok());
+  Operation done = WaitDone(op, absl::Seconds(60));
+  EXPECT_GE((*proxy)->corrupted_at(), int64_t{32} << 20);
+  EXPECT_TRUE(EndedWith(done, Operation::FAILED, static_cast<int>(StatusCode::DATA_LOSS),
+                        {"corrupted", "runs on here"}))
+      << done.DebugString();
+  ExpectOnlyOnSource("web");
+}
+
+// The call breaks just as the source sends the Commit (after the source
+// recorded the hand-over): the destination holds the verified guest paused,
+// and the source delivers its decision in a Resolve call once the link is
+// back, so the guest runs there, once.
+TEST_F(DomainMigrationTest, AHandOverCutShortIsCompletedByTheSourcesDecision) {
+  CreateOrDie("web", 128);
+  absl::StatusOr<std::unique_ptr<TcpFaultProxy>> proxy = TcpFaultProxy::Start(destination_port_);
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  // 0x1A: MigrationMessage field 3, the Commit.
+  (*proxy)->CutBeforeMessageStartingWith(0x1A, /*refuse_new=*/true);
+  Operation op;
+  ASSERT_TRUE(Migrate("web", Destination((*proxy)->port()), true, 0, &op).ok());
+  // The destination waits, paused, for the decision.
+  xenia::v1::Domain there;
+  ASSERT_TRUE(WaitUntil([&] {
+    return GetThere("web", &there).ok() && there.status().power_state() == xenia::v1::PAUSED &&
+           !there.status().incoming_migration().empty() && (*proxy)->cut();
+  })) << there.DebugString();
+  (*proxy)->Heal();
+  Operation done = WaitDone(op, absl::Seconds(60));
+  ASSERT_TRUE(EndedWith(done, Operation::DONE)) << done.DebugString();
+  ASSERT_TRUE(WaitUntil([&] {
+    return GetThere("web", &there).ok() && there.status().power_state() == xenia::v1::RUNNING;
+  })) << there.DebugString();
+  EXPECT_TRUE(there.status().incoming_migration().empty());
+  xenia::v1::Domain gone;
+  EXPECT_TRUE(IsError(Get("web", &gone), StatusCode::NOT_FOUND));
+  EXPECT_FALSE(SimulatedDomains().contains("web"));
+  EXPECT_EQ(SimulatedThere()["web"].power_state(), xenia::v1::RUNNING);
+}
+
+// As above, but the source is killed while it retries: at its restart it
+// removes its copy (it had handed the guest over) and delivers the decision
+// once the destination can be reached.
+TEST_F(DomainMigrationTest, ASourceKilledDuringTheHandOverDeliversItsDecisionAfterRestart) {
+  CreateOrDie("web", 128);
+  absl::StatusOr<std::unique_ptr<TcpFaultProxy>> proxy = TcpFaultProxy::Start(destination_port_);
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  // 0x1A: MigrationMessage field 3, the Commit.
+  (*proxy)->CutBeforeMessageStartingWith(0x1A, /*refuse_new=*/true);
+  Operation op;
+  ASSERT_TRUE(Migrate("web", Destination((*proxy)->port()), true, 0, &op).ok());
+  xenia::v1::Domain there;
+  ASSERT_TRUE(WaitUntil([&] {
+    return GetThere("web", &there).ok() && there.status().power_state() == xenia::v1::PAUSED &&
+           (*proxy)->cut();
+  })) << there.DebugString();
+  KillAndRestartDaemon();
+  // Handed over: this host keeps neither the record nor the guest.
+  xenia::v1::Domain gone;
+  EXPECT_TRUE(IsError(Get("web", &gone), StatusCode::NOT_FOUND));
+  EXPECT_FALSE(SimulatedDomains().contains("web"));
+  Operation ended;
+  ASSERT_TRUE(GetOperation(op.name(), &ended).ok());
+  EXPECT_TRUE(EndedWith(ended, Operation::DONE)) << ended.DebugString();
+  // The destination still waits; once it can be reached, it runs the guest.
+  EXPECT_EQ(SimulatedThere()["web"].power_state(), xenia::v1::PAUSED);
+  (*proxy)->Heal();
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return GetThere("web", &there).ok() && there.status().power_state() == xenia::v1::RUNNING;
+      },
+      absl::Seconds(60)))
+      << there.DebugString() << daemon_->log();
+  EXPECT_EQ(SimulatedThere()["web"].power_state(), xenia::v1::RUNNING);
+  EXPECT_TRUE(
+      daemon_->WaitForLog("delivered the decision on an interrupted migration", absl::Seconds(10)))
+      << daemon_->log();
+}
+
+}  // namespace
+}  // namespace xenia::testing
