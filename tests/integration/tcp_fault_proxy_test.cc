@@ -271,7 +271,9 @@ TEST(TcpFaultProxyTest, CutAfterResetsAndRefusesNewConnections) {
   constexpr int64_t kCut = 100000;
   proxy->CutAfter(kCut);
 
-  std::string data = Pattern(4 << 20, 2);
+  // Far more than loopback sockets can buffer, so that the reset finds the
+  // client still sending.
+  std::string data = Pattern(64 << 20, 2);
   int fd = ConnectTo(proxy->port());
   ASSERT_GE(fd, 0);
   bool sent = true;
