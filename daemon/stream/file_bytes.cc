@@ -1,5 +1,7 @@
 #include "daemon/stream/file_bytes.h"
 
+#include <fcntl.h>
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -70,7 +72,11 @@ absl::Status FileSink::WriteAll(absl::string_view data) {
 }
 
 FileSource::FileSource(int fd, std::string name, bool owns_fd)
-    : fd_(fd), name_(std::move(name)), owns_fd_(owns_fd) {}
+    : fd_(fd), name_(std::move(name)), owns_fd_(owns_fd) {
+  // A stream is read once, front to back: a larger read-ahead lets the disk
+  // work while the reader checks what it has (pipes refuse; no matter).
+  (void)posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+}
 
 FileSource::~FileSource() {
   if (owns_fd_ && fd_ >= 0) close(fd_);

@@ -49,13 +49,14 @@ start b "$port_b"
 on() { local host=$1; shift; XENIA_SOCKET="$work/$host.sock" "$bin/xenia" "$@"; }
 printf 'name: bench\nmemoryMib: %s\nvcpus: 1\n' "$size" >"$work/bench.yaml"
 
-# migrate RATE LIVE: one migration A -> B of a fresh guest dirtying RATE
-# bytes/s; prints "total_s rounds bytes downtime_s stop_reason".
+# migrate RATE LIVE [DOWNTIME]: one migration A -> B of a fresh guest
+# dirtying RATE bytes/s; prints "total_s rounds bytes downtime_s stop_reason".
 migrate() {
   on a create "$work/bench.yaml" --start --wait >/dev/null
   on a sim behave bench --dirty-rate "$1" >/dev/null
   local flags=(--wait -o json)
   [ "$2" = live ] || flags+=(--no-live)
+  [ -z "${3:-}" ] || flags+=(--downtime "$3")
   on a migrate bench "127.0.0.1:$port_b" "${flags[@]}" >"$work/op.json" 2>"$work/stderr" || {
     echo "migration_bench: migration failed: $(tail -2 "$work/stderr") $(cat "$work/op.json")" >&2
     exit 1
@@ -74,11 +75,14 @@ PY
 }
 median() { sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
+# Cases: non-live; live at 0, 10 and 100 MB/s with the default downtime
+# target (300ms); live at 100 MB/s with a 10ms target (more rounds).
+cases=(nonlive 0 10000000 100000000 100000000@10ms)
 declare -A total rounds_ bytes down reason
-for rate in nonlive 0 10000000 100000000; do
+for rate in "${cases[@]}"; do
   for ((r = 1; r <= rounds; r++)); do
     if [ "$rate" = nonlive ]; then read -r t n b d why < <(migrate 0 nonlive)
-    else read -r t n b d why < <(migrate "$rate" live); fi
+    else read -r t n b d why < <(migrate "${rate%@*}" live "$([[ $rate == *@* ]] && echo "${rate#*@}")"); fi
     total[$rate]+="$t "; rounds_[$rate]+="$n "; bytes[$rate]+="$b "; down[$rate]+="$d "
     reason[$rate]=$why
   done
@@ -88,11 +92,11 @@ bw=$(awk -v b="$(med "${bytes[nonlive]}")" -v t="$(med "${total[nonlive]}")" 'BE
 echo "migration over loopback of a ${size} MiB simulated guest, median of $rounds"
 printf '  stream bandwidth (non-live): %.0f MiB/s; memory / bandwidth = %.3f s\n' \
   "$(awk -v b="$bw" 'BEGIN {print b / 1048576}')" "$(awk -v s="$size" -v b="$bw" 'BEGIN {print s * 1048576 / b}')"
-printf '  %-10s %9s %7s %10s %11s %8s  %s\n' "dirty" "total s" "ratio" "rounds" "sent MiB" "down ms" "stopped because"
-for rate in nonlive 0 10000000 100000000; do
+printf '  %-18s %9s %7s %7s %11s %8s  %s\n' "dirty (target)" "total s" "ratio" "rounds" "sent MiB" "down ms" "stopped because"
+for rate in "${cases[@]}"; do
   t=$(med "${total[$rate]}")
-  label=$([ "$rate" = nonlive ] && echo "non-live" || awk -v r="$rate" 'BEGIN {printf "%g MB/s", r / 1e6}')
-  printf '  %-10s %9.3f %7.2f %10s %11.1f %8.1f  %s\n' "$label" "$t" \
+  label=$([ "$rate" = nonlive ] && echo "non-live" || awk -v r="${rate%@*}" -v d="$([[ $rate == *@* ]] && echo "${rate#*@}" || echo 300ms)" 'BEGIN {printf "%g MB/s (%s)", r / 1e6, d}')
+  printf '  %-18s %9.3f %7.2f %7s %11.1f %8.1f  %s\n' "$label" "$t" \
     "$(awk -v t="$t" -v s="$size" -v b="$bw" 'BEGIN {print t / (s * 1048576 / b)}')" \
     "$(med "${rounds_[$rate]}")" "$(awk -v b="$(med "${bytes[$rate]}")" 'BEGIN {print b / 1048576}')" \
     "$(awk -v d="$(med "${down[$rate]}")" 'BEGIN {print d * 1000}')" "${reason[$rate]//_/ }"
