@@ -1,7 +1,6 @@
 #include "daemon/stream/file_bytes.h"
 
 #include <fcntl.h>
-
 #include <unistd.h>
 
 #include <cerrno>

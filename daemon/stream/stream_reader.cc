@@ -1,7 +1,5 @@
 #include "daemon/stream/stream_reader.h"
 
-#include <xxhash.h>
-
 #include <algorithm>
 #include <cstring>
 #include <utility>
@@ -10,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "daemon/stream/fast_xxhash.h"
 #include "daemon/stream/little_endian.h"
 
 namespace xenia::stream {

@@ -1,11 +1,10 @@
 #include "daemon/stream/stream_writer.h"
 
-#include <xxhash.h>
-
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "daemon/stream/fast_xxhash.h"
 #include "daemon/stream/little_endian.h"
 #include "daemon/stream/stream_format.h"
 

@@ -76,7 +76,7 @@ say "$(cut -d' ' -f2- "$stage/build-info"); $image_how image $image (${image_sec
 #    or a process in dom0 crashing (QEMU-TCG corrupts dom0's user space now
 #    and then), makes the boot untrustworthy either way: it is kept as
 #    serial-boot-N.log, the summary says why, and the machine is booted again,
-#    at most XENIA_XEN_BOOTS times in all (3). Only a boot without either
+#    at most XENIA_XEN_BOOTS times in all (4). Only a boot without either
 #    counts; a step that fails on such a boot is never retried.
 boot() {
   say "booting Xen under QEMU (boot $1 of at most $max_boots); serial log $out/serial.log"
@@ -99,7 +99,7 @@ why_untrusted() {
       "$out/serial.log" | tr -d '\r' | cut -c1-160)"
   fi
 }
-max_boots=${XENIA_XEN_BOOTS:-3}
+max_boots=${XENIA_XEN_BOOTS:-4}
 t0=$SECONDS
 retries=()
 for ((n = 1; ; n++)); do
