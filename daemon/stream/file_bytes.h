@@ -48,6 +48,9 @@ class FileSource : public ByteSource {
   const int fd_;
   const std::string name_;
   const bool owns_fd_;
+  // Bytes read so far, and how far the kernel has been asked to read ahead.
+  int64_t offset_ = 0;
+  int64_t advised_to_ = 0;
 };
 
 }  // namespace xenia::stream
