@@ -386,5 +386,29 @@ TEST_F(DomainMigrationTest, ASourceKilledDuringTheHandOverDeliversItsDecisionAft
       << daemon_->log();
 }
 
+// The CLI end to end: `xenia migrate` with progress and the result, and
+// `xenia sim behave --dirty-rate`.
+TEST_F(DomainMigrationTest, TheCliMigratesAndReportsTheFigures) {
+  CreateOrDie("web", 256);
+  CliResult r = RunCli(socket(), {"sim", "behave", "web", "--dirty-rate", "50M"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = RunCli(socket(), {"migrate", "web", Destination(), "--max-rounds", "4", "--downtime", "20ms",
+                        "--wait"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  for (const char* part : {"web: migrated", "mode:", "live", "rounds:", "downtime:", "stop reason:",
+                           "xxh3-128:", Destination().c_str()}) {
+    EXPECT_NE(r.out.find(part), std::string::npos) << part << " in:\n" << r.out;
+  }
+  xenia::v1::Domain there;
+  ASSERT_TRUE(GetThere("web", &there).ok());
+  EXPECT_EQ(there.status().power_state(), xenia::v1::RUNNING);
+
+  // Refusals are the CLI's usual exit codes with the daemon's words.
+  CreateOrDie("db", 128);
+  r = RunCli(socket(), {"migrate", "db", "no-port-here", "--wait"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("DESTINATION"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace xenia::testing
