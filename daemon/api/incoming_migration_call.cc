@@ -1,7 +1,6 @@
 #include "daemon/api/incoming_migration_call.h"
 
 #include <algorithm>
-#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -60,7 +59,7 @@ bool IncomingMigration::TakeReadLocked() {
   if (reading_ || end_.has_value() || finished_ || reactor_ == nullptr || input_done_) {
     return false;
   }
-  if (queued_ >= capacity_) {
+  if (queue_.size() >= capacity_) {
     read_paused_ = true;
     return false;
   }
@@ -144,10 +143,8 @@ void IncomingMigration::AcceptLocked(Next* next) {
   switch (incoming_.message_case()) {
     case MigrationMessage::kStreamData: {
       if (stream_ended_) return protocol("stream_data after stream_end");
-      std::string* data = incoming_.mutable_stream_data();
-      received_bytes_ += static_cast<int64_t>(data->size());
-      queued_ += data->size();
-      queue_.push_back(std::move(*data));
+      received_bytes_ += static_cast<int64_t>(incoming_.stream_data().size());
+      queue_.Push(std::move(*incoming_.mutable_stream_data()));
       return;
     }
     case MigrationMessage::kStreamEnd:
@@ -228,17 +225,8 @@ absl::StatusOr<size_t> IncomingMigration::Read(char* buffer, size_t max) {
       if (ctx_ != nullptr) ctx_->TryCancel();
     }
     if (!queue_.empty()) {
-      const std::string& front = queue_.front();
-      const size_t n = std::min(max, front.size() - front_offset_);
-      std::memcpy(buffer, front.data() + front_offset_, n);
-      front_offset_ += n;
-      queued_ -= n;
-      if (front_offset_ == front.size()) {
-        queue_.pop_front();
-        front_offset_ = 0;
-      }
-      result = n;
-      if (read_paused_ && queued_ <= capacity_ / 2) next.read = TakeReadLocked();
+      result = queue_.Pop(buffer, max);
+      if (read_paused_ && queue_.size() <= capacity_ / 2) next.read = TakeReadLocked();
     } else if (!failed_.ok()) {
       result = failed_;
     }

@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "daemon/api/chunk_queue.h"
 #include "daemon/stream/byte_stream.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
@@ -104,9 +105,7 @@ class IncomingMigration final : public stream::ByteSource,
   xenia::v1::MigrationMessage incoming_;
   xenia::v1::MigrationReply outgoing_;
   bool got_first_ ABSL_GUARDED_BY(mu_) = false;
-  std::deque<std::string> queue_ ABSL_GUARDED_BY(mu_);
-  size_t front_offset_ ABSL_GUARDED_BY(mu_) = 0;
-  size_t queued_ ABSL_GUARDED_BY(mu_) = 0;
+  ChunkQueue queue_ ABSL_GUARDED_BY(mu_);
   int64_t received_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool stream_ended_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<Decision> decision_ ABSL_GUARDED_BY(mu_);

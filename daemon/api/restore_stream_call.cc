@@ -90,7 +90,7 @@ bool RestoreStreamSource::TakeReadLocked() {
   if (reading_ || end_.has_value() || finished_ || reactor_ == nullptr || input_done_) {
     return false;
   }
-  if (phase_ == Phase::kBody && queued_ >= capacity_) {
+  if (phase_ == Phase::kBody && queue_.size() >= capacity_) {
     read_paused_ = true;
     return false;
   }
@@ -175,8 +175,7 @@ std::optional<absl::Status> RestoreStreamSource::AcceptLocked(Next* next) {
   std::string* data = incoming_.mutable_chunk()->mutable_data();
   received_bytes_ += static_cast<int64_t>(data->size());
   if (phase_ == Phase::kBody) {
-    queued_ += data->size();
-    queue_.push_back(std::move(*data));
+    queue_.Push(std::move(*data));
     return std::nullopt;
   }
   prefix_.append(*data);
@@ -184,8 +183,7 @@ std::optional<absl::Status> RestoreStreamSource::AcceptLocked(Next* next) {
   if (!header.ok()) return header.status();
   if (header->has_value()) {
     phase_ = Phase::kBody;
-    queued_ = prefix_.size();
-    queue_.push_back(std::move(prefix_));
+    queue_.Push(std::move(prefix_));
     prefix_.clear();
     next->submit = **std::move(header);
   }
@@ -240,18 +238,9 @@ absl::StatusOr<size_t> RestoreStreamSource::Read(char* buffer, size_t max) {
       if (ctx_ != nullptr) ctx_->TryCancel();
     }
     if (!queue_.empty()) {
-      const std::string& front = queue_.front();
-      const size_t n = std::min(max, front.size() - front_offset_);
-      std::memcpy(buffer, front.data() + front_offset_, n);
-      front_offset_ += n;
-      queued_ -= n;
-      if (front_offset_ == front.size()) {
-        queue_.pop_front();
-        front_offset_ = 0;
-      }
-      result = n;
+      result = queue_.Pop(buffer, max);
       // Read on once half the room is free again.
-      if (read_paused_ && queued_ <= capacity_ / 2) next.read = TakeReadLocked();
+      if (read_paused_ && queue_.size() <= capacity_ / 2) next.read = TakeReadLocked();
     } else if (!failed_.ok()) {
       result = failed_;
     }

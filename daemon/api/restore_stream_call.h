@@ -18,7 +18,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -28,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "daemon/api/chunk_queue.h"
 #include "daemon/stream/byte_stream.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
@@ -106,9 +106,7 @@ class RestoreStreamSource final : public stream::ByteSource,
   xenia::v1::RestoreDomainRequest options_ ABSL_GUARDED_BY(mu_);
   // Image bytes before the header is complete.
   std::string prefix_ ABSL_GUARDED_BY(mu_);
-  std::deque<std::string> queue_ ABSL_GUARDED_BY(mu_);
-  size_t front_offset_ ABSL_GUARDED_BY(mu_) = 0;
-  size_t queued_ ABSL_GUARDED_BY(mu_) = 0;
+  ChunkQueue queue_ ABSL_GUARDED_BY(mu_);
   int64_t received_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   // A read is in flight / reading waits for room in the queue.
   bool reading_ ABSL_GUARDED_BY(mu_) = false;
