@@ -122,6 +122,24 @@ class DomainMigrationTest : public DaemonFixture {
     });
   }
 
+  // Starts migrating `name` through a proxy that cuts the call right before
+  // the Commit, and waits until the destination holds the verified guest
+  // paused for the decision. Returns the proxy (null on failure).
+  std::unique_ptr<TcpFaultProxy> MigrateWithTheCommitCut(const std::string& name, Operation* op) {
+    absl::StatusOr<std::unique_ptr<TcpFaultProxy>> proxy = TcpFaultProxy::Start(destination_port_);
+    EXPECT_TRUE(proxy.ok()) << proxy.status();
+    if (!proxy.ok()) return nullptr;
+    // 0x1A: MigrationMessage field 3, the Commit.
+    (*proxy)->CutBeforeMessageStartingWith(0x1A, /*refuse_new=*/true);
+    EXPECT_TRUE(Migrate(name, Destination((*proxy)->port()), true, 0, op).ok());
+    xenia::v1::Domain there;
+    EXPECT_TRUE(WaitUntil([&] {
+      return GetThere(name, &there).ok() && there.status().power_state() == xenia::v1::PAUSED &&
+             !there.status().incoming_migration().empty() && (*proxy)->cut();
+    })) << there.DebugString();
+    return *std::move(proxy);
+  }
+
   std::string token_file_;
   TempDir dest_dir_;
   std::unique_ptr<DaemonProcess> destination_;
@@ -322,19 +340,12 @@ TEST_F(DomainMigrationTest, ARecordCorruptedInTransitIsCaughtAndNothingIsKept) {
 // back, so the guest runs there, once.
 TEST_F(DomainMigrationTest, AHandOverCutShortIsCompletedByTheSourcesDecision) {
   CreateOrDie("web", 128);
-  absl::StatusOr<std::unique_ptr<TcpFaultProxy>> proxy = TcpFaultProxy::Start(destination_port_);
-  ASSERT_TRUE(proxy.ok()) << proxy.status();
-  // 0x1A: MigrationMessage field 3, the Commit.
-  (*proxy)->CutBeforeMessageStartingWith(0x1A, /*refuse_new=*/true);
   Operation op;
-  ASSERT_TRUE(Migrate("web", Destination((*proxy)->port()), true, 0, &op).ok());
-  // The destination waits, paused, for the decision.
+  std::unique_ptr<TcpFaultProxy> proxy = MigrateWithTheCommitCut("web", &op);
+  ASSERT_NE(proxy, nullptr);
+  ASSERT_FALSE(HasFailure());
+  proxy->Heal();
   xenia::v1::Domain there;
-  ASSERT_TRUE(WaitUntil([&] {
-    return GetThere("web", &there).ok() && there.status().power_state() == xenia::v1::PAUSED &&
-           !there.status().incoming_migration().empty() && (*proxy)->cut();
-  })) << there.DebugString();
-  (*proxy)->Heal();
   Operation done = WaitDone(op, absl::Seconds(60));
   ASSERT_TRUE(EndedWith(done, Operation::DONE)) << done.DebugString();
   ASSERT_TRUE(WaitUntil([&] {
@@ -352,17 +363,10 @@ TEST_F(DomainMigrationTest, AHandOverCutShortIsCompletedByTheSourcesDecision) {
 // once the destination can be reached.
 TEST_F(DomainMigrationTest, ASourceKilledDuringTheHandOverDeliversItsDecisionAfterRestart) {
   CreateOrDie("web", 128);
-  absl::StatusOr<std::unique_ptr<TcpFaultProxy>> proxy = TcpFaultProxy::Start(destination_port_);
-  ASSERT_TRUE(proxy.ok()) << proxy.status();
-  // 0x1A: MigrationMessage field 3, the Commit.
-  (*proxy)->CutBeforeMessageStartingWith(0x1A, /*refuse_new=*/true);
   Operation op;
-  ASSERT_TRUE(Migrate("web", Destination((*proxy)->port()), true, 0, &op).ok());
-  xenia::v1::Domain there;
-  ASSERT_TRUE(WaitUntil([&] {
-    return GetThere("web", &there).ok() && there.status().power_state() == xenia::v1::PAUSED &&
-           (*proxy)->cut();
-  })) << there.DebugString();
+  std::unique_ptr<TcpFaultProxy> proxy = MigrateWithTheCommitCut("web", &op);
+  ASSERT_NE(proxy, nullptr);
+  ASSERT_FALSE(HasFailure());
   KillAndRestartDaemon();
   // Handed over: this host keeps neither the record nor the guest.
   xenia::v1::Domain gone;
@@ -373,7 +377,8 @@ TEST_F(DomainMigrationTest, ASourceKilledDuringTheHandOverDeliversItsDecisionAft
   EXPECT_TRUE(EndedWith(ended, Operation::DONE)) << ended.DebugString();
   // The destination still waits; once it can be reached, it runs the guest.
   EXPECT_EQ(SimulatedThere()["web"].power_state(), xenia::v1::PAUSED);
-  (*proxy)->Heal();
+  proxy->Heal();
+  xenia::v1::Domain there;
   EXPECT_TRUE(WaitUntil(
       [&] {
         return GetThere("web", &there).ok() && there.status().power_state() == xenia::v1::RUNNING;
@@ -395,8 +400,10 @@ TEST_F(DomainMigrationTest, TheCliMigratesAndReportsTheFigures) {
   r = RunCli(socket(), {"migrate", "web", Destination(), "--max-rounds", "4", "--downtime", "20ms",
                         "--wait"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  for (const char* part : {"web: migrated", "mode:", "live", "rounds:", "downtime:", "stop reason:",
-                           "xxh3-128:", Destination().c_str()}) {
+  const std::vector<std::string> parts = {"web: migrated", "mode:",      "live",
+                                          "rounds:",       "downtime:",  "stop reason:",
+                                          "xxh3-128:",     Destination()};
+  for (const std::string& part : parts) {
     EXPECT_NE(r.out.find(part), std::string::npos) << part << " in:\n" << r.out;
   }
   xenia::v1::Domain there;
