@@ -20,8 +20,12 @@ namespace xenia::testing {
 namespace {
 
 // Spawns `argv` with stdin from `in_fd`, stdout to `out_fd`, stderr to
-// `err_fd` (-1: inherit / /dev/null for stdin).
-pid_t Spawn(const std::vector<std::string>& argv, int in_fd, int out_fd, int err_fd) {
+// `err_fd` (-1: inherit / /dev/null for stdin). The child is killed if this
+// process dies first (setpriv --pdeathsig, util-linux): a test that crashes
+// leaves no daemon behind holding ctest's output pipe open.
+pid_t Spawn(const std::vector<std::string>& command, int in_fd, int out_fd, int err_fd) {
+  std::vector<std::string> argv = {"/usr/bin/setpriv", "--pdeathsig", "KILL", "--"};
+  argv.insert(argv.end(), command.begin(), command.end());
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   if (in_fd >= 0) {
