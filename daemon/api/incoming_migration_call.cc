@@ -173,6 +173,11 @@ void IncomingMigration::OnReadDone(bool ok) {
     reading_ = false;
     if (!ok) {
       input_done_ = true;
+      // A cancelled call (the source went away) ends the reads too.
+      if (ctx_ != nullptr && ctx_->IsCancelled()) {
+        FailLocked(absl::UnavailableError(absl::StrCat(
+            "the source went away (the call was cut) after ", received_bytes_, " stream bytes")));
+      }
       if (!got_first_) {
         const absl::Status empty =
             absl::InvalidArgumentError("the call ended before its first message (a Begin)");

@@ -197,6 +197,13 @@ void RestoreStreamSource::OnReadDone(bool ok) {
     reading_ = false;
     if (!ok) {
       input_done_ = true;
+      // The reads end both when the caller has sent everything and when it
+      // went away; only the second cancels the call (always known in the
+      // callback API), and the restore must say so rather than "truncated".
+      if (ctx_ != nullptr && ctx_->IsCancelled()) {
+        Fail(absl::AbortedError(absl::StrCat("the caller went away after sending ", received_bytes_,
+                                             " bytes of the image")));
+      }
       if (phase_ == Phase::kOptions) {
         EndLocked(absl::InvalidArgumentError(
                       "the stream ended before its first message (the options) arrived"),
