@@ -90,6 +90,7 @@ void OperationEngine::ReleaseWaiters() {
   std::vector<std::function<void()>> after;
   {
     absl::MutexLock lock(&mu_);
+    waiters_released_ = true;
     for (auto& [handle, entry] : waiters_) {
       timers_.erase(entry.second);
       auto it = ops_.find(entry.first.op_id);
@@ -790,7 +791,7 @@ uint64_t OperationEngine::Wait(const std::string& id, absl::Time deadline, Opera
     auto it = ops_.find(id);
     if (it != ops_.end()) {
       Op* op = it->second.get();
-      if (!op->finished && !stopping_ && deadline > clock_.Now()) {
+      if (!op->finished && !stopping_ && !waiters_released_ && deadline > clock_.Now()) {
         uint64_t handle = next_waiter_++;
         auto timer = timers_.emplace(deadline, std::make_pair(handle, id));
         waiters_.emplace(handle, std::make_pair(Waiter{id, std::move(done)}, timer));

@@ -92,8 +92,9 @@ class OperationEngine final : public hv::DomainEventHandler {
   absl::Status LoadHistory();
   // Starts the workers and the timer thread.
   void Start();
-  // Answers every outstanding Wait now, with the operation as it is (so that
-  // a server shutting down is not held up by waiting clients).
+  // Answers every outstanding Wait now, and every later one at once, with
+  // the operation as it is (so that a server shutting down is not held up by
+  // waiting clients, nor by one whose call arrives during the stop).
   void ReleaseWaiters();
   // Stops taking work, completes outstanding waits, lets running steps finish
   // and waits for journal writes in flight. Parked operations stay journalled
@@ -190,6 +191,8 @@ class OperationEngine final : public hv::DomainEventHandler {
   absl::CondVar work_cv_;
   absl::CondVar timer_cv_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // ReleaseWaiters ran: later waits answer at once (a stop is under way).
+  bool waiters_released_ ABSL_GUARDED_BY(mu_) = false;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_map<std::string, std::unique_ptr<Op>> ops_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, DomainQueue> queues_ ABSL_GUARDED_BY(mu_);

@@ -1,7 +1,5 @@
 #include "daemon/server/rpc_server.h"
 
-#include <algorithm>
-
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -131,18 +129,14 @@ void RpcServer::Shutdown(absl::Time deadline) {
   shut_down_ = true;
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   if (health != nullptr) health->Shutdown();
-  // Calls in flight get until the deadline; idle connections do not hold
-  // the shutdown up. Polled, not a timed Mutex wait: with Debian's abseil
-  // (20220623) a timed waiter on a mutex that call threads keep locking was
-  // seen to miss both its wake-up and its deadline and sleep for good.
-  while (true) {
-    {
-      absl::MutexLock lock(&counter_->mu);
-      if (counter_->active == 0) break;
-    }
-    const absl::Time now = absl::Now();
-    if (now >= deadline) break;
-    absl::SleepFor(std::min(deadline - now, absl::Milliseconds(10)));
+  {
+    // Calls in flight get until the deadline; idle connections do not hold
+    // the shutdown up.
+    absl::MutexLock lock(&counter_->mu);
+    counter_->mu.AwaitWithDeadline(
+        absl::Condition(
+            +[](int* active) { return *active == 0; }, &counter_->active),
+        deadline);
   }
   server_->Shutdown(absl::ToChronoTime(absl::Now()));
   server_->Wait();
