@@ -95,7 +95,7 @@ why_untrusted() {
       sed 's/.*STEP-BEGIN //' | tr -d '\r')"
   elif ! "$here/scan-log.sh" "$out/serial.log" >/dev/null; then
     echo "a dom0 process crashed: $(grep -aEm1 \
-      'segfault|Segmentation fault|Aborted|corrupted|Kernel panic|Triple fault|general protection' \
+      'segfault|Segmentation fault|Aborted|corrupted|Kernel panic|Triple fault|general protection|unable to XZ decompress' \
       "$out/serial.log" | tr -d '\r' | cut -c1-160)"
   fi
 }

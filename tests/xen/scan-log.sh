@@ -13,7 +13,9 @@
 set -euo pipefail
 
 log="${1:?usage: scan-log.sh SERIAL_LOG}"
-signatures='segfault|Segmentation fault|Aborted|malloc\(\): |free\(\): |double free or corruption|corrupted double-linked list|corrupted size vs|Kernel panic|Triple fault|general protection fault'
+# "unable to XZ decompress kernel": libxc found the guest kernel, which every
+# other create of the boot decompresses, corrupt in dom0's memory.
+signatures='segfault|Segmentation fault|Aborted|malloc\(\): |free\(\): |double free or corruption|corrupted double-linked list|corrupted size vs|Kernel panic|Triple fault|general protection fault|unable to XZ decompress kernel'
 
 pvh_line=$(grep -an -m1 '=== PVH-BEGIN' "$log" | cut -d: -f1 || true)
 pvh_line=${pvh_line:-999999999}
