@@ -38,17 +38,6 @@ void IncomingMigration::Attach(Reactor* reactor, grpc::CallbackServerContext* ct
   absl::MutexLock lock(&mu_);
   reactor_ = reactor;
   ctx_ = ctx;
-  peer_ = ctx->peer();
-}
-
-std::string IncomingMigration::peer() const {
-  absl::MutexLock lock(&mu_);
-  return peer_;
-}
-
-int64_t IncomingMigration::bytes_received() const {
-  absl::MutexLock lock(&mu_);
-  return received_bytes_;
 }
 
 void IncomingMigration::FailLocked(absl::Status why) {

@@ -60,9 +60,6 @@ class IncomingMigration final : public stream::ByteSource,
   // Waits up to `limit` for the Commit or abort; an error if the call broke
   // first (UNAVAILABLE) or nothing came (DEADLINE_EXCEEDED).
   absl::StatusOr<Decision> AwaitDecision(absl::Duration limit);
-  int64_t bytes_received() const;
-  // The caller's address, for messages.
-  std::string peer() const;
 
   // Ends the call (after the replies queued before it): OK, or the error.
   void End(const absl::Status& status);
@@ -100,7 +97,6 @@ class IncomingMigration final : public stream::ByteSource,
   mutable absl::Mutex mu_;
   Reactor* reactor_ ABSL_GUARDED_BY(mu_) = nullptr;
   grpc::CallbackServerContext* ctx_ ABSL_GUARDED_BY(mu_) = nullptr;
-  std::string peer_ ABSL_GUARDED_BY(mu_);
   // Touched only by the read in flight and its OnReadDone.
   xenia::v1::MigrationMessage incoming_;
   xenia::v1::MigrationReply outgoing_;

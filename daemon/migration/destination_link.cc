@@ -263,4 +263,29 @@ absl::StatusOr<MigrationReply> DestinationLink::Resolve(const DestinationOptions
   return reply;
 }
 
+absl::StatusOr<std::string> DeliverDecision(const std::string& destination,
+                                            const std::string& peer_token,
+                                            const std::string& operation, bool commit,
+                                            absl::Duration patience,
+                                            const std::function<bool(absl::Duration)>& wait) {
+  DestinationOptions options;
+  options.address = destination;
+  options.peer_token = peer_token;
+  options.resolve_timeout = absl::Seconds(2);
+  const absl::Time give_up = absl::Now() + patience;
+  absl::Duration backoff = absl::Milliseconds(100);
+  while (true) {
+    absl::StatusOr<MigrationReply> answer = DestinationLink::Resolve(options, operation, commit);
+    if (answer.ok()) return answer->phase() == MigrationReply::RUNNING ? answer->domain() : "";
+    if (answer.status().code() == absl::StatusCode::kNotFound) return std::string();
+    if (absl::Now() + backoff > give_up) return answer.status();
+    if (wait) {
+      if (!wait(backoff)) return answer.status();
+    } else {
+      absl::SleepFor(backoff);
+    }
+    backoff = std::min(backoff * 2, absl::Seconds(2));
+  }
+}
+
 }  // namespace xenia

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -99,5 +100,16 @@ class DestinationLink final : public stream::ByteSink {
   std::string watchdog_reason_ ABSL_GUARDED_BY(mu_);
   std::thread watchdog_;
 };
+
+// Delivers the source's decision on `operation` (a Resolve call), retried
+// with backoff for up to `patience` while the destination cannot be reached
+// (it may be restarting); `wait` does the waiting between tries and returns
+// false to give up early (default: sleep). A destination with nothing waiting
+// answers NOT_FOUND, which counts as delivered. Returns the domain's name
+// there if it runs the guest, or "" (discarded, or nothing was waiting).
+absl::StatusOr<std::string> DeliverDecision(
+    const std::string& destination, const std::string& peer_token, const std::string& operation,
+    bool commit, absl::Duration patience,
+    const std::function<bool(absl::Duration)>& wait = nullptr);
 
 }  // namespace xenia

@@ -39,10 +39,6 @@ std::string ProgressLine(const hv::PreCopyRound& round) {
       absl::FormatDuration(absl::Trunc(round.expected_downtime, absl::Microseconds(100))));
 }
 
-absl::Status Prefixed(const absl::Status& status, absl::string_view prefix) {
-  return absl::Status(status.code(), absl::StrCat(prefix, status.message()));
-}
-
 class MigrateDomainTask final : public OperationTask {
  public:
   explicit MigrateDomainTask(MigrateOptions options) : options_(std::move(options)) {}
@@ -269,31 +265,6 @@ class MigrateDomainTask final : public OperationTask {
 
 std::unique_ptr<OperationTask> MakeMigrateDomainTask(MigrateOptions options) {
   return std::make_unique<MigrateDomainTask>(std::move(options));
-}
-
-absl::StatusOr<std::string> DeliverDecision(const std::string& destination,
-                                            const std::string& peer_token,
-                                            const std::string& operation, bool commit,
-                                            absl::Duration patience) {
-  DestinationOptions options;
-  options.address = destination;
-  options.peer_token = peer_token;
-  options.resolve_timeout = absl::Seconds(2);
-  const absl::Time give_up = absl::Now() + patience;
-  absl::Duration backoff = absl::Milliseconds(100);
-  while (true) {
-    absl::StatusOr<xenia::v1::MigrationReply> answer =
-        DestinationLink::Resolve(options, operation, commit);
-    if (answer.ok()) {
-      return answer->phase() == xenia::v1::MigrationReply::RUNNING ? answer->domain() : "";
-    }
-    // The destination has no such migration in doubt: nothing to do.
-    if (answer.status().code() == absl::StatusCode::kNotFound) return std::string();
-    if (absl::Now() + backoff > give_up) return answer.status();
-    // A retry after a backoff: the destination may be restarting.
-    absl::SleepFor(backoff);
-    backoff = std::min(backoff * 2, absl::Seconds(2));
-  }
 }
 
 }  // namespace xenia

@@ -30,14 +30,4 @@ struct MigrateOptions {
 };
 
 std::unique_ptr<OperationTask> MakeMigrateDomainTask(MigrateOptions options);
-
-// The decision on a migration whose call broke during the hand-over
-// delivered to the destination, retried for up to `patience`. Once the
-// destination has acted on it: the domain's name there if it runs it, or ""
-// (it discarded its copy, or had none waiting).
-absl::StatusOr<std::string> DeliverDecision(const std::string& destination,
-                                            const std::string& peer_token,
-                                            const std::string& operation, bool commit,
-                                            absl::Duration patience);
-
 }  // namespace xenia

@@ -14,10 +14,6 @@ using xenia::v1::MigrationReply;
 // the source to hand it over. The source needs one synced journal write.
 constexpr absl::Duration kDecisionLimit = absl::Seconds(60);
 
-absl::Status Prefixed(const absl::Status& status, absl::string_view prefix) {
-  return absl::Status(status.code(), absl::StrCat(prefix, status.message()));
-}
-
 MigrationReply ReplyOf(MigrationReply::Phase phase, const std::string& domain = "") {
   MigrationReply reply;
   reply.set_phase(phase);

@@ -9,6 +9,10 @@ namespace xenia {
 using xenia::v1::DomainStatus;
 using xenia::v1::PowerState;
 
+absl::Status Prefixed(const absl::Status& status, absl::string_view prefix) {
+  return absl::Status(status.code(), absl::StrCat(prefix, status.message()));
+}
+
 hv::DomainRef RefOf(const DomainEntry& entry) {
   return hv::DomainRef{static_cast<uint32_t>(entry.status.domid()), entry.uuid()};
 }

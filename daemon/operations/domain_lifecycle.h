@@ -26,6 +26,10 @@ absl::Status RequireState(const DomainEntry& entry,
                           std::initializer_list<xenia::v1::PowerState> allowed,
                           absl::string_view must_be, absl::string_view to_verb);
 
+// `status` with `prefix` before its message (same code): how a task says
+// which domain and step an error from below belongs to.
+absl::Status Prefixed(const absl::Status& status, absl::string_view prefix);
+
 // The domain by the context, or NOT_FOUND saying it was deleted meanwhile.
 absl::StatusOr<DomainEntry> CurrentDomain(TaskContext& ctx);
 

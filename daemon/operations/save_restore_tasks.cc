@@ -19,10 +19,6 @@ constexpr std::initializer_list<PowerState> kSavable = {xenia::v1::RUNNING, xeni
 constexpr std::initializer_list<PowerState> kRestorableFromImage = {xenia::v1::SHUTOFF,
                                                                     xenia::v1::SUSPENDED};
 
-absl::Status Prefixed(const absl::Status& status, absl::string_view prefix) {
-  return absl::Status(status.code(), absl::StrCat(prefix, status.message()));
-}
-
 // Saves a domain into a staged image in the image directory, or (with a
 // caller sink) into the stream of a SaveDomainToStream call.
 class SaveDomainTask final : public OperationTask {
