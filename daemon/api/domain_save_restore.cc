@@ -7,7 +7,7 @@
 #include "daemon/api/status_mapping.h"
 #include "daemon/images/image_ids.h"
 #include "daemon/operations/save_restore_tasks.h"
-#include "daemon/stream/stream_reader.h"
+#include "daemon/stream/image_reader.h"
 
 namespace xenia {
 namespace {
@@ -27,20 +27,32 @@ absl::StatusOr<std::string> ImagePath(const ResourceNames& names, const std::str
   return images::ImageDirectory::CheckRelativePath("image", image);
 }
 
-// The header of the image at `path` (a few kilobytes read on the calling
+// The head of the image at `path` (a few kilobytes read on the calling
 // thread: the domain it holds decides which queue the restore joins).
-absl::StatusOr<xenia::v1::StreamHeader> ReadImageHeader(images::ImageDirectory& images,
-                                                        const std::string& path) {
+absl::StatusOr<stream::ImageHead> ReadImageHead(images::ImageDirectory& images,
+                                                const std::string& path) {
   absl::StatusOr<std::unique_ptr<stream::FileSource>> source = images.OpenForRead(path);
   if (!source.ok()) return source.status();
-  stream::StreamReader reader(**source, absl::StrCat("image \"", path, "\""));
-  return reader.ReadHeader();
+  stream::ImageReader reader(**source, absl::StrCat("image \"", path, "\""));
+  if (absl::Status s = reader.ReadHead(); !s.ok()) return s;
+  return reader.head();
 }
 
 }  // namespace
 
-absl::StatusOr<OperationRequest> DomainServiceImpl::RestoreRequest(
-    const xenia::v1::StreamHeader& header, absl::string_view origin) const {
+absl::StatusOr<OperationRequest> DomainServiceImpl::RestoreRequest(const stream::ImageHead& head,
+                                                                   absl::string_view origin) const {
+  if (head.format != image_format_) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(origin, " is ", stream::ImageFormatName(head.format),
+                     ", but this host's backend saves "
+                     "and restores ",
+                     stream::ImageFormatName(image_format_),
+                     head.format == stream::ImageFormat::kXl
+                         ? "s: restore it on a Xen host (the libxl backend) or with xl restore"
+                         : "s: restore it on a host that runs the simulated hypervisor"));
+  }
+  const xenia::v1::StreamHeader& header = head.header;
   std::optional<DomainEntry> same_uuid = registry_.GetByUuid(header.domain_uuid());
   std::string name = same_uuid.has_value() ? same_uuid->name() : header.domain_name();
   if (!same_uuid.has_value()) {
@@ -95,17 +107,17 @@ grpc::ServerUnaryReactor* DomainServiceImpl::RestoreDomain(
   }
   absl::StatusOr<std::string> path = ImagePath(names_, request->image());
   if (!path.ok()) return Fail(reactor, path.status());
-  absl::StatusOr<xenia::v1::StreamHeader> header = ReadImageHeader(images_, *path);
-  if (!header.ok()) return Fail(reactor, header.status());
+  absl::StatusOr<stream::ImageHead> head = ReadImageHead(images_, *path);
+  if (!head.ok()) return Fail(reactor, head.status());
 
   absl::StatusOr<OperationRequest> op =
-      RestoreRequest(*header, absl::StrCat("image \"", *path, "\""));
+      RestoreRequest(*head, absl::StrCat("image \"", *path, "\""));
   if (!op.ok()) return Fail(reactor, op.status());
   op->method = "RestoreDomain";
   op->request_id = request->request_id();
   op->request = RequestFingerprint(*request);
   op->principal = caller->principal;
-  op->task = MakeRestoreImageTask(images_, *path, *std::move(header), paused);
+  op->task = MakeRestoreImageTask(images_, *path, *std::move(head), paused);
   engine_.Submit(*std::move(op), Reply(reactor, response));
   return reactor;
 }

@@ -80,10 +80,10 @@ DomainServiceImpl::RestoreDomainFromStream(grpc::CallbackServerContext* ctx,
     return absl::OkStatus();
   };
   auto submit = [this, principal](const xenia::v1::RestoreDomainRequest& options,
-                                  xenia::v1::StreamHeader header,
+                                  stream::ImageHead head,
                                   std::shared_ptr<RestoreStreamSource> source) {
     auto end = [source](absl::StatusOr<xenia::v1::Operation> ended) { source->End(ended); };
-    absl::StatusOr<OperationRequest> op = RestoreRequest(header, "the image streamed");
+    absl::StatusOr<OperationRequest> op = RestoreRequest(head, "the image streamed");
     if (!op.ok()) {
       end(op.status());
       return;
@@ -91,9 +91,9 @@ DomainServiceImpl::RestoreDomainFromStream(grpc::CallbackServerContext* ctx,
     op->method = "RestoreDomainFromStream";
     op->request_id = options.request_id();
     // A repeat must be the same request for the same image.
-    op->request = absl::StrCat(RequestFingerprint(options), "|", RequestFingerprint(header));
+    op->request = absl::StrCat(RequestFingerprint(options), "|", RequestFingerprint(head.header));
     op->principal = principal;
-    op->task = MakeRestoreFromCallerTask(source, std::move(header), options.paused());
+    op->task = MakeRestoreFromCallerTask(source, std::move(head), options.paused());
     engine_.Submit(*std::move(op), OnOperationEnd(engine_, names_, std::move(end)));
   };
   auto source = std::make_shared<RestoreStreamSource>(kRestoreBuffer, kStallLimit, std::move(check),

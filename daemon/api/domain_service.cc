@@ -145,13 +145,15 @@ bool UnmanagedFieldEquals(const xenia::v1::Domain& d, const std::string& field,
 DomainServiceImpl::DomainServiceImpl(const CallGate& gate, OperationEngine& engine,
                                      const DomainRegistry& registry,
                                      const UnmanagedDomains& unmanaged, const ResourceNames& names,
-                                     images::ImageDirectory& images, std::string peer_token)
+                                     images::ImageDirectory& images,
+                                     stream::ImageFormat image_format, std::string peer_token)
     : gate_(gate),
       engine_(engine),
       registry_(registry),
       unmanaged_(unmanaged),
       names_(names),
       images_(images),
+      image_format_(image_format),
       peer_token_(std::move(peer_token)) {}
 
 grpc::ServerUnaryReactor* DomainServiceImpl::SubmitVerb(

@@ -18,6 +18,7 @@
 #include "daemon/images/image_directory.h"
 #include "daemon/operations/operation_engine.h"
 #include "daemon/resource_names.h"
+#include "daemon/stream/image_reader.h"
 #include "xenia/v1/domain_service.grpc.pb.h"
 
 namespace xenia {
@@ -27,7 +28,8 @@ class DomainServiceImpl final : public xenia::v1::DomainService::CallbackService
   // Everything is borrowed and must outlive the service.
   DomainServiceImpl(const CallGate& gate, OperationEngine& engine, const DomainRegistry& registry,
                     const UnmanagedDomains& unmanaged, const ResourceNames& names,
-                    images::ImageDirectory& images, std::string peer_token);
+                    images::ImageDirectory& images, stream::ImageFormat image_format,
+                    std::string peer_token);
 
   grpc::ServerUnaryReactor* CreateDomain(grpc::CallbackServerContext* ctx,
                                          const xenia::v1::CreateDomainRequest* request,
@@ -89,9 +91,10 @@ class DomainServiceImpl final : public xenia::v1::DomainService::CallbackService
                                        xenia::v1::Operation* response,
                                        const TaskFactory& make_task);
 
-  // The operation that restores the domain an image's `header` holds, from
-  // `origin` (for messages); refused when another domain has its name.
-  absl::StatusOr<OperationRequest> RestoreRequest(const xenia::v1::StreamHeader& header,
+  // The operation that restores the domain an image's head names, from
+  // `origin` (for messages); refused when the image is not in the backend's
+  // format or another domain has its name.
+  absl::StatusOr<OperationRequest> RestoreRequest(const stream::ImageHead& head,
                                                   absl::string_view origin) const;
 
   const CallGate& gate_;
@@ -100,6 +103,8 @@ class DomainServiceImpl final : public xenia::v1::DomainService::CallbackService
   const UnmanagedDomains& unmanaged_;
   const ResourceNames& names_;
   images::ImageDirectory& images_;
+  // The format the backend saves and restores.
+  const stream::ImageFormat image_format_;
   // The fleet's peer token, presented to a migration's destination.
   const std::string peer_token_;
 };

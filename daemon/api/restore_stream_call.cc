@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/api/status_mapping.h"
-#include "daemon/stream/stream_reader.h"
+#include "daemon/stream/image_reader.h"
 
 namespace xenia {
 namespace {
@@ -53,16 +53,15 @@ class PrefixSource final : public stream::ByteSource {
 
 // The header, if `prefix` holds all of it; nullopt if more bytes are needed;
 // the reader's error if the prefix is not the start of a domain stream.
-absl::StatusOr<std::optional<xenia::v1::StreamHeader>> HeaderOf(absl::string_view prefix,
-                                                                bool complete) {
+absl::StatusOr<std::optional<stream::ImageHead>> HeadOf(absl::string_view prefix, bool complete) {
   PrefixSource source(prefix, complete);
-  stream::StreamReader reader(source, kStreamName);
-  absl::StatusOr<xenia::v1::StreamHeader> header = reader.ReadHeader();
-  if (header.ok()) return std::optional<xenia::v1::StreamHeader>(*std::move(header));
-  if (!complete && header.status().code() == absl::StatusCode::kUnavailable) {
-    return std::optional<xenia::v1::StreamHeader>();
+  stream::ImageReader reader(source, kStreamName);
+  absl::Status read = reader.ReadHead();
+  if (read.ok()) return std::optional<stream::ImageHead>(reader.head());
+  if (!complete && read.code() == absl::StatusCode::kUnavailable) {
+    return std::optional<stream::ImageHead>();
   }
-  return header.status();
+  return read;
 }
 
 }  // namespace
@@ -179,7 +178,7 @@ std::optional<absl::Status> RestoreStreamSource::AcceptLocked(Next* next) {
     return std::nullopt;
   }
   prefix_.append(*data);
-  absl::StatusOr<std::optional<xenia::v1::StreamHeader>> header = HeaderOf(prefix_, false);
+  absl::StatusOr<std::optional<stream::ImageHead>> header = HeadOf(prefix_, false);
   if (!header.ok()) return header.status();
   if (header->has_value()) {
     phase_ = Phase::kBody;
@@ -209,7 +208,7 @@ void RestoreStreamSource::OnReadDone(bool ok) {
                       "the stream ended before its first message (the options) arrived"),
                   nullptr);
       } else if (phase_ == Phase::kHeader) {
-        absl::StatusOr<std::optional<xenia::v1::StreamHeader>> header = HeaderOf(prefix_, true);
+        absl::StatusOr<std::optional<stream::ImageHead>> header = HeadOf(prefix_, true);
         EndLocked(header.ok() ? absl::DataLossError(
                                     absl::StrCat(kStreamName, " ended after ", received_bytes_,
                                                  " bytes, before its header was complete"))

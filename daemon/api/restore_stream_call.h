@@ -29,6 +29,7 @@
 #include "absl/time/time.h"
 #include "daemon/api/chunk_queue.h"
 #include "daemon/stream/byte_stream.h"
+#include "daemon/stream/image_reader.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
 #include "xenia/v1/domain_service.pb.h"
@@ -45,9 +46,9 @@ class RestoreStreamSource final : public stream::ByteSource,
   using CheckOptions = std::function<absl::Status(const xenia::v1::RestoreDomainRequest&)>;
   // Starts the operation; it must end the call through End, also when the
   // operation is refused. Called at most once, without the source's lock.
-  using Submit = std::function<void(const xenia::v1::RestoreDomainRequest& options,
-                                    xenia::v1::StreamHeader header,
-                                    std::shared_ptr<RestoreStreamSource> source)>;
+  using Submit =
+      std::function<void(const xenia::v1::RestoreDomainRequest& options, stream::ImageHead head,
+                         std::shared_ptr<RestoreStreamSource> source)>;
 
   RestoreStreamSource(size_t capacity, absl::Duration stall_limit, CheckOptions check,
                       Submit submit);
@@ -74,7 +75,7 @@ class RestoreStreamSource final : public stream::ByteSource,
   struct Next {
     bool read = false;
     std::optional<grpc::Status> finish;
-    std::optional<xenia::v1::StreamHeader> submit;
+    std::optional<stream::ImageHead> submit;
   };
 
   // Takes the message just read; returns the status to end with, if any.

@@ -33,12 +33,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "daemon/stream/image_reader.h"
 #include "xenia/v1/domain.pb.h"
 #include "xenia/v1/domain_stream.pb.h"
 
 namespace xenia::stream {
 class ByteSink;
-class StreamReader;
 }  // namespace xenia::stream
 
 namespace xenia::hv {
@@ -166,8 +166,9 @@ struct LiveSaveOptions {
   std::function<void(const PreCopyRound&)> on_round;
 };
 
-// Writes a domain's memory and CPU state as a domain stream
-// (docs/design/domain-stream-format.md), as libxl_domain_suspend does.
+// Writes a domain's memory and CPU state, as libxl_domain_suspend does, in
+// the backend's image format (Hypervisor::image_format): a Xenia domain
+// stream (docs/design/domain-stream-format.md) or xl's save image.
 struct SaveDomainRequest {
   DomainRef domain;
   // What the caller knows of the domain (purpose, name, uuid, spec, source
@@ -185,7 +186,9 @@ struct SaveDomainRequest {
 };
 
 struct SaveDomainResult {
-  // What the END record says: bytes, records, digest.
+  stream::ImageFormat format = stream::ImageFormat::kXenia;
+  // Bytes written and their digest ("xxh3-128:" and 32 hex digits); for a
+  // Xenia stream, what its END record says, with its record count.
   int64_t bytes = 0;
   int64_t records = 0;
   std::string digest;
@@ -201,16 +204,20 @@ struct SaveDomainResult {
   absl::Time paused_at = absl::InfinitePast();
 };
 
-// Builds a domain from a domain stream whose header the caller has read
+// Builds a domain from an image whose head the caller has read
 // (libxl_domain_create_restore). Nothing is left behind unless the whole
-// stream was verified: a domain that fails to restore is destroyed.
+// image was verified: a domain that fails to restore is destroyed.
 struct RestoreDomainRequest {
-  // The definition to build it from (the header's, or the caller's); its
-  // uuid must be the stream's. Borrowed.
+  // The definition to build it from (the image's, or the caller's); its
+  // uuid must be the image's. Borrowed.
   const xenia::v1::DomainSpec* spec = nullptr;
-  // The stream, positioned after its header, and that header. Borrowed.
-  stream::StreamReader* reader = nullptr;
-  const xenia::v1::StreamHeader* header = nullptr;
+  // The image, positioned after its head, in the backend's own format
+  // (INVALID_ARGUMENT otherwise). Borrowed.
+  stream::ImageReader* image = nullptr;
+  // The digest of the whole image as it was recorded when it was saved
+  // ("xxh3-128:..."), checked by a backend whose format carries none of its
+  // own (xl's); empty when unknown (an image xl wrote).
+  std::string expected_digest;
   // Leave the domain paused once restored.
   bool start_paused = false;
   bool made_by_xeniad = false;
@@ -245,6 +252,15 @@ class Hypervisor {
   virtual ~Hypervisor() = default;
 
   virtual absl::StatusOr<HostFacts> DescribeHost(const OpContext& ctx) = 0;
+
+  // The format of the images this backend saves and restores.
+  virtual stream::ImageFormat image_format() const = 0;
+
+  // The definition of the domain an xl save image holds (its configuration
+  // as libxl JSON), as a spec. INVALID_ARGUMENT if it cannot be read, or
+  // where the backend does not restore xl images (the simulator).
+  virtual absl::StatusOr<xenia::v1::DomainSpec> SpecOfXlImage(const OpContext& ctx,
+                                                              absl::string_view config_json) = 0;
 
   // Every domain the hypervisor has, dom0 included, in domid order.
   virtual absl::StatusOr<std::vector<DomainFacts>> ListDomains(const OpContext& ctx) = 0;

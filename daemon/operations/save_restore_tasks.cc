@@ -6,8 +6,8 @@
 #include "daemon/images/image_ids.h"
 #include "daemon/operations/domain_lifecycle.h"
 #include "daemon/proto_time.h"
+#include "daemon/stream/image_reader.h"
 #include "daemon/stream/stream_format.h"
-#include "daemon/stream/stream_reader.h"
 #include "daemon/version.h"
 
 namespace xenia {
@@ -91,7 +91,12 @@ class SaveDomainTask final : public OperationTask {
     image.set_domain(ctx.names().Domain(entry->name()));
     *image.mutable_spec() = entry->spec;
     image.set_size_bytes(saved->bytes);
-    image.set_format_version(static_cast<int32_t>(stream::kFormatVersion));
+    if (saved->format == stream::ImageFormat::kXenia) {
+      image.set_format(xenia::v1::SaveImage::XENIA_STREAM);
+      image.set_format_version(static_cast<int32_t>(stream::kFormatVersion));
+    } else {
+      image.set_format(xenia::v1::SaveImage::XL);
+    }
     image.set_digest(saved->digest);
     image.set_checkpoint(checkpoint_);
     image.set_source_host(ctx.names().host_id());
@@ -204,27 +209,41 @@ ImageOrigin CallerOrigin(std::shared_ptr<stream::ByteSource> source) {
           }};
 }
 
+// The definition an image holds: a Xenia stream's header carries it; an xl
+// image's libxl configuration is the backend's to read.
+absl::StatusOr<xenia::v1::DomainSpec> SpecOfImage(TaskContext& ctx, const stream::ImageHead& head) {
+  if (head.format == stream::ImageFormat::kXenia) return head.header.spec();
+  absl::StatusOr<xenia::v1::DomainSpec> spec =
+      ctx.hypervisor().SpecOfXlImage(ctx.hv_context(), head.xl_config_json);
+  if (!spec.ok()) return spec.status();
+  spec->set_name(head.header.domain_name());
+  spec->set_uuid(head.header.domain_uuid());
+  return spec;
+}
+
 // Reads the image `origin` gives and builds `entry`'s domain from it.
+// `expected_digest` is the image's as recorded when it was saved, if known.
 absl::Status RestoreFrom(TaskContext& ctx, const ImageOrigin& origin, bool paused,
-                         const DomainEntry& entry) {
+                         const DomainEntry& entry, const std::string& expected_digest = "") {
   ctx.SetProgress(0, absl::StrCat("reading ", origin.description));
   absl::StatusOr<std::unique_ptr<stream::ByteSource>> source = origin.open();
   if (!source.ok()) return source.status();
-  stream::StreamReader reader(**source, origin.reader_name);
-  absl::StatusOr<xenia::v1::StreamHeader> header = reader.ReadHeader();
-  if (!header.ok()) return header.status();
-  if (header->domain_uuid() != entry.uuid()) {
+  stream::ImageReader image(**source, origin.reader_name);
+  if (absl::Status s = image.ReadHead(); !s.ok()) return s;
+  const xenia::v1::StreamHeader& header = image.head().header;
+  if (header.domain_uuid() != entry.uuid()) {
     return absl::FailedPreconditionError(absl::StrCat(
-        origin.reader_name, " holds domain \"", header->domain_name(), "\" (uuid ",
-        header->domain_uuid(), "), not \"", entry.name(), "\" (uuid ", entry.uuid(), ")"));
+        origin.reader_name, " holds domain \"", header.domain_name(), "\" (uuid ",
+        header.domain_uuid(), "), not \"", entry.name(), "\" (uuid ", entry.uuid(), ")"));
   }
   // The guest comes back as it was saved, under the name it has now.
-  xenia::v1::DomainSpec spec = header->spec();
-  spec.set_name(entry.name());
+  absl::StatusOr<xenia::v1::DomainSpec> spec = SpecOfImage(ctx, image.head());
+  if (!spec.ok()) return spec.status();
+  spec->set_name(entry.name());
   hv::RestoreDomainRequest request;
-  request.spec = &spec;
-  request.reader = &reader;
-  request.header = &*header;
+  request.spec = &*spec;
+  request.image = &image;
+  request.expected_digest = expected_digest;
   request.start_paused = paused;
   request.made_by_xeniad = true;
   absl::StatusOr<hv::DomainFacts> facts = ctx.hypervisor().RestoreDomain(ctx.hv_context(), request);
@@ -271,7 +290,8 @@ class RestoreSuspendedTask final : public OperationTask {
           absl::StrCat("domain \"", entry->name(), "\" is suspended in ",
                        entry->status.save_image(), ", which is not on record")));
     }
-    absl::Status s = RestoreFrom(ctx, FileOrigin(images_, (*image)->path()), paused_, *entry);
+    absl::Status s = RestoreFrom(ctx, FileOrigin(images_, (*image)->path()), paused_, *entry,
+                                 (*image)->digest());
     return s.ok() ? StepResult::Done() : StepResult::Failed(s);
   }
 
@@ -295,16 +315,18 @@ class RestoreSuspendedTask final : public OperationTask {
 
 class RestoreImageTask final : public OperationTask {
  public:
-  RestoreImageTask(ImageOrigin origin, xenia::v1::StreamHeader header, bool paused)
-      : origin_(std::move(origin)), header_(std::move(header)), paused_(paused) {}
+  RestoreImageTask(ImageOrigin origin, stream::ImageHead head, bool paused)
+      : origin_(std::move(origin)), head_(std::move(head)), paused_(paused) {}
 
   absl::Status Admit(TaskContext& ctx, bool idle) override {
     if (!ctx.domain().has_value()) {
       // Not defined here: define it from the image, as it was saved.
+      absl::StatusOr<xenia::v1::DomainSpec> spec = SpecOfImage(ctx, head_);
+      if (!spec.ok()) return spec.status();
       DomainEntry entry;
-      entry.spec = header_.spec();
-      entry.spec.set_name(header_.domain_name());
-      entry.spec.set_uuid(header_.domain_uuid());
+      entry.spec = *std::move(spec);
+      entry.spec.set_name(head_.header.domain_name());
+      entry.spec.set_uuid(head_.header.domain_uuid());
       entry.status.set_power_state(xenia::v1::SHUTOFF);
       entry.create_time = ctx.Now();
       entry.update_time = entry.create_time;
@@ -336,7 +358,7 @@ class RestoreImageTask final : public OperationTask {
 
  private:
   ImageOrigin origin_;
-  xenia::v1::StreamHeader header_;
+  stream::ImageHead head_;
   bool paused_;
   bool defined_here_ = false;
 };
@@ -359,15 +381,14 @@ std::unique_ptr<OperationTask> MakeRestoreSuspendedTask(images::ImageDirectory& 
 }
 
 std::unique_ptr<OperationTask> MakeRestoreImageTask(images::ImageDirectory& images,
-                                                    std::string path,
-                                                    xenia::v1::StreamHeader header, bool paused) {
-  return std::make_unique<RestoreImageTask>(FileOrigin(images, path), std::move(header), paused);
+                                                    std::string path, stream::ImageHead head,
+                                                    bool paused) {
+  return std::make_unique<RestoreImageTask>(FileOrigin(images, path), std::move(head), paused);
 }
 
 std::unique_ptr<OperationTask> MakeRestoreFromCallerTask(std::shared_ptr<stream::ByteSource> source,
-                                                         xenia::v1::StreamHeader header,
-                                                         bool paused) {
-  return std::make_unique<RestoreImageTask>(CallerOrigin(std::move(source)), std::move(header),
+                                                         stream::ImageHead head, bool paused) {
+  return std::make_unique<RestoreImageTask>(CallerOrigin(std::move(source)), std::move(head),
                                             paused);
 }
 

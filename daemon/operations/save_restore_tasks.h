@@ -18,6 +18,7 @@
 #include "daemon/images/image_directory.h"
 #include "daemon/operations/operation_task.h"
 #include "daemon/stream/byte_stream.h"
+#include "daemon/stream/image_reader.h"
 #include "xenia/v1/domain_stream.pb.h"
 
 namespace xenia {
@@ -48,18 +49,17 @@ std::unique_ptr<OperationTask> MakeSaveToCallerTask(std::shared_ptr<CallerImageS
 std::unique_ptr<OperationTask> MakeRestoreSuspendedTask(images::ImageDirectory& images,
                                                         bool paused);
 
-// Restores the domain an image at `path` holds, whose header the caller has
+// Restores the domain an image at `path` holds, whose head the caller has
 // read: a domain that is not defined is defined from the image's spec first
 // (and removed again if the restore fails); a defined one must be shut off
 // or suspended.
 std::unique_ptr<OperationTask> MakeRestoreImageTask(images::ImageDirectory& images,
-                                                    std::string path,
-                                                    xenia::v1::StreamHeader header, bool paused);
+                                                    std::string path, stream::ImageHead head,
+                                                    bool paused);
 
-// As MakeRestoreImageTask, for an image the caller streams (its header
+// As MakeRestoreImageTask, for an image the caller streams (its head
 // already read from the start of `source`, which yields the whole image).
 std::unique_ptr<OperationTask> MakeRestoreFromCallerTask(std::shared_ptr<stream::ByteSource> source,
-                                                         xenia::v1::StreamHeader header,
-                                                         bool paused);
+                                                         stream::ImageHead head, bool paused);
 
 }  // namespace xenia

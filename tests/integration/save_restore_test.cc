@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "daemon/stream/xl_image.h"
 #include "grpcpp/client_context.h"
 #include "tests/integration/daemon_fixture.h"
 
@@ -200,12 +201,17 @@ TEST_F(SaveRestoreTest, ADamagedImageRestoresNothingAndSaysWhere) {
 TEST_F(SaveRestoreTest, AForeignFileIsRefusedAtOnce) {
   std::filesystem::create_directories(image_dir());
   WriteFile(image_dir() + "/notes.txt", "these are not the pages you are looking for\n");
-  WriteFile(image_dir() + "/xl.save", "Xen saved domain, xl format\n \0\0\0\0");
+  WriteFile(image_dir() + "/xl.save",
+            stream::EncodeXlImageHeader(R"({"c_info": {"name": "xlguest", "uuid": )"
+                                        R"("0f8fad5b-d9cb-469f-a165-70867728950e"}})") +
+                "libxl's stream");
   Operation op;
   EXPECT_TRUE(IsError(RestoreImage("notes.txt", &op), grpc::StatusCode::INVALID_ARGUMENT,
                       {"notes.txt", "not a Xenia domain stream"}));
+  // An image from xl (or from xeniad on a Xen host) is named as such; the
+  // simulator does not restore it.
   EXPECT_TRUE(IsError(RestoreImage("xl.save", &op), grpc::StatusCode::INVALID_ARGUMENT,
-                      {"is an xl save image"}));
+                      {"is an xl save image", "Xen host"}));
   EXPECT_TRUE(IsError(RestoreImage("missing.xsave", &op), grpc::StatusCode::NOT_FOUND));
 }
 

@@ -333,22 +333,4 @@ absl::StatusOr<bool> LibxlHypervisor::MadeByXeniad(const OpContext& ctx, const D
 
 void LibxlHypervisor::Watch(DomainEventHandler* handler) { events_->SetHandler(handler); }
 
-absl::StatusOr<SaveDomainResult> LibxlHypervisor::SaveDomain(const OpContext&,
-                                                             const SaveDomainRequest&) {
-  return absl::UnimplementedError(
-      "saving a domain is not implemented on the libxl backend yet; use `xl save` meanwhile");
-}
-
-absl::StatusOr<DomainFacts> LibxlHypervisor::RestoreDomain(const OpContext&,
-                                                           const RestoreDomainRequest&) {
-  return absl::UnimplementedError(
-      "restoring a domain is not implemented on the libxl backend yet; use `xl restore` "
-      "meanwhile");
-}
-
-absl::Status LibxlHypervisor::ResumeDomain(const OpContext&, const DomainRef&) {
-  return absl::UnimplementedError(
-      "resuming a suspended domain is not implemented on the libxl backend yet");
-}
-
 }  // namespace xenia::hv

@@ -76,8 +76,11 @@ class LibxlHypervisor final : public Hypervisor {
   // libxl also writes to the domain's xenstore directory) in the
   // configuration libxl stores for the domain.
   absl::StatusOr<bool> MadeByXeniad(const OpContext& ctx, const DomainRef& domain) override;
-  // Not yet: UNIMPLEMENTED, saying so (xl's container format around
-  // libxl_domain_suspend / libxl_domain_create_restore comes next).
+  // Images in xl's save format (libxl_save.cc): `xl restore` reads what
+  // SaveDomain writes, and RestoreDomain reads what `xl save` wrote.
+  stream::ImageFormat image_format() const override { return stream::ImageFormat::kXl; }
+  absl::StatusOr<xenia::v1::DomainSpec> SpecOfXlImage(const OpContext& ctx,
+                                                      absl::string_view config_json) override;
   absl::StatusOr<SaveDomainResult> SaveDomain(const OpContext& ctx,
                                               const SaveDomainRequest& req) override;
   absl::StatusOr<DomainFacts> RestoreDomain(const OpContext& ctx,
@@ -107,6 +110,9 @@ class LibxlHypervisor final : public Hypervisor {
   // Destroys what a failed create left behind (domain `domid` if it still
   // holds `uuid`), logging what it does.
   void DestroyLeftover(uint32_t domid, const std::string& uuid);
+  // Whether Xen can track a PV guest's writes (log-dirty mode needs shadow
+  // paging), which a live save of a PV guest needs.
+  absl::StatusOr<bool> HostCanLogDirtyPv();
   // The spec the facts tell (dom0, or a domain without stored config).
   static xenia::v1::DomainSpec SpecFromFacts(const DomainFacts& facts);
 

@@ -126,10 +126,15 @@ absl::Status SimHost::ResumeDomain(const OpContext& ctx, const DomainRef& ref) {
 
 absl::StatusOr<DomainFacts> SimHost::RestoreDomain(const OpContext& ctx,
                                                    const RestoreDomainRequest& req) {
-  if (req.spec == nullptr || req.reader == nullptr || req.header == nullptr) {
-    return absl::InvalidArgumentError("RestoreDomainRequest needs a spec, a reader and a header");
+  if (req.spec == nullptr || req.image == nullptr) {
+    return absl::InvalidArgumentError("RestoreDomainRequest needs a spec and an image");
   }
-  const xenia::v1::StreamHeader& header = *req.header;
+  if (req.image->format() != stream::ImageFormat::kXenia) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(req.image->name(), " is ", stream::ImageFormatName(req.image->format()),
+                     "; this host runs the simulator, which restores only Xenia domain streams"));
+  }
+  const xenia::v1::StreamHeader& header = req.image->head().header;
   if (header.backend() != kSimStreamBackend) {
     return absl::InvalidArgumentError(absl::StrCat(
         "the image was written by the \"", header.backend(),
@@ -171,7 +176,7 @@ absl::StatusOr<DomainFacts> SimHost::RestoreDomain(const OpContext& ctx,
     if (ctx.Cancelled()) {
       return abandon(absl::CancelledError("cancelled while restoring; nothing was left behind"));
     }
-    absl::StatusOr<stream::StreamRecord> next = req.reader->Next();
+    absl::StatusOr<stream::StreamRecord> next = req.image->stream().Next();
     if (!next.ok()) return abandon(next.status());
     if (next->type == stream::RecordType::kEnd) break;
     if (next->type == stream::RecordType::kPages) {

@@ -26,6 +26,13 @@ SimHypervisor::SimHypervisor(std::unique_ptr<SimHost> host) : host_(std::move(ho
 
 SimHypervisor::~SimHypervisor() = default;
 
+absl::StatusOr<xenia::v1::DomainSpec> SimHypervisor::SpecOfXlImage(const OpContext&,
+                                                                   absl::string_view) {
+  return absl::InvalidArgumentError(
+      "this host runs the simulated hypervisor, which restores only Xenia domain streams; an xl "
+      "save image (written by xl, or by xeniad on the libxl backend) restores on a Xen host");
+}
+
 absl::StatusOr<HostFacts> SimHypervisor::DescribeHost(const OpContext& ctx) {
   return host_->DescribeHost(ctx);
 }

@@ -101,6 +101,9 @@ class SimHypervisor final : public Hypervisor {
   ~SimHypervisor() override;
 
   absl::StatusOr<HostFacts> DescribeHost(const OpContext& ctx) override;
+  stream::ImageFormat image_format() const override { return stream::ImageFormat::kXenia; }
+  absl::StatusOr<xenia::v1::DomainSpec> SpecOfXlImage(const OpContext& ctx,
+                                                      absl::string_view config_json) override;
   absl::StatusOr<std::vector<DomainFacts>> ListDomains(const OpContext& ctx) override;
   absl::StatusOr<DomainFacts> DescribeDomain(const OpContext& ctx,
                                              const DomainRef& domain) override;

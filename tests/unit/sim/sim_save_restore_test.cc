@@ -57,13 +57,11 @@ class SimSaveRestoreTest : public SimTest {
   absl::StatusOr<DomainFacts> Restore(const std::string& image, const xenia::v1::DomainSpec& spec,
                                       bool paused = false) {
     StringSource source(image, 65536);
-    stream::StreamReader reader(source, "the image");
-    absl::StatusOr<xenia::v1::StreamHeader> header = reader.ReadHeader();
-    if (!header.ok()) return header.status();
+    stream::ImageReader image_reader(source, "the image");
+    if (absl::Status s = image_reader.ReadHead(); !s.ok()) return s;
     RestoreDomainRequest req;
     req.spec = &spec;
-    req.reader = &reader;
-    req.header = &*header;
+    req.image = &image_reader;
     req.start_paused = paused;
     return sim_->RestoreDomain(ctx_, req);
   }

@@ -1,0 +1,113 @@
+// ImagePipes: carry an image between libxl, which reads and writes save
+// streams through a file descriptor (and hands it to its save helper
+// process), and xeniad's ByteSinks and ByteSources (an image file, a
+// client's stream, the migration channel). Each is a pipe and a thread that
+// copies between the pipe and the sink or source, counting the bytes and
+// hashing them (XXH3-128, the digest xeniad records for an image).
+//
+// A copy that must stop (the operation was cancelled, or the sink failed)
+// closes its end of the pipe, so that libxl's own I/O fails at once and the
+// libxl call returns rather than waiting on a pipe nobody serves.
+//
+// Thread-safety: the libxl call runs on the caller's thread; the copy runs
+// on the object's own. Start, the fd accessors and Finish are for the
+// caller's thread only.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "daemon/stream/byte_stream.h"
+
+struct XXH3_state_s;
+
+namespace xenia::hv {
+
+// Whether the copy should stop (cancellation, a deadline); polled a few
+// times a second.
+using StopCheck = std::function<bool()>;
+
+// libxl writes (libxl_domain_suspend); the copy takes the bytes to `sink`.
+class PipeToSink {
+ public:
+  // Writes `prefix` (xl's header) to the sink first. `sink` is borrowed.
+  static absl::StatusOr<std::unique_ptr<PipeToSink>> Start(stream::ByteSink& sink,
+                                                           std::string prefix, StopCheck stop);
+  ~PipeToSink();
+  PipeToSink(const PipeToSink&) = delete;
+  PipeToSink& operator=(const PipeToSink&) = delete;
+
+  // The end to give libxl; it stays ours to close (Finish does).
+  int write_fd() const { return write_fd_; }
+  // After libxl has returned: closes the write end, lets the copy take
+  // what is left, and flushes the sink. The sink's error, CANCELLED if the
+  // copy was stopped, or OK.
+  absl::Status Finish();
+  int64_t bytes() const { return bytes_.load(); }
+  // "xxh3-128:" and 32 hex digits, after Finish.
+  std::string digest() const;
+
+ private:
+  PipeToSink(stream::ByteSink& sink, int read_fd, int write_fd, StopCheck stop);
+  void Copy(std::string prefix);
+
+  stream::ByteSink& sink_;
+  const int read_fd_;
+  int write_fd_;
+  StopCheck stop_;
+  XXH3_state_s* hash_;
+  std::atomic<int64_t> bytes_{0};
+  absl::Status status_;  // written by the copy, read after the join
+  std::thread thread_;
+};
+
+// libxl reads (libxl_domain_create_restore); the copy feeds it from
+// `source`.
+class SourceToPipe {
+ public:
+  // `source` is borrowed, positioned where libxl's stream begins;
+  // `hashed_prefix` (xl's header, which the caller read) counts in the
+  // digest and the byte count but is not given to libxl.
+  static absl::StatusOr<std::unique_ptr<SourceToPipe>> Start(stream::ByteSource& source,
+                                                             absl::string_view hashed_prefix,
+                                                             StopCheck stop);
+  ~SourceToPipe();
+  SourceToPipe(const SourceToPipe&) = delete;
+  SourceToPipe& operator=(const SourceToPipe&) = delete;
+
+  int read_fd() const { return read_fd_; }
+  // After libxl has returned: closes the read end and, with `read_rest`,
+  // lets the copy read the source to its end (so that the digest covers
+  // every byte); without, stops it. The source's error, CANCELLED if the
+  // copy was stopped, or OK.
+  absl::Status Finish(bool read_rest);
+  int64_t bytes() const { return bytes_.load(); }
+  // Bytes the source held after libxl had stopped reading.
+  int64_t unread_by_libxl() const { return unread_; }
+  std::string digest() const;
+
+ private:
+  SourceToPipe(stream::ByteSource& source, int read_fd, int write_fd, StopCheck stop);
+  void Copy();
+
+  stream::ByteSource& source_;
+  int read_fd_;
+  const int write_fd_;
+  StopCheck stop_;
+  XXH3_state_s* hash_;
+  std::atomic<int64_t> bytes_{0};
+  std::atomic<bool> finishing_{false};
+  std::atomic<bool> abandoned_{false};
+  int64_t unread_ = 0;
+  absl::Status status_;
+  std::thread thread_;
+};
+
+}  // namespace xenia::hv
