@@ -43,14 +43,14 @@ absl::StatusOr<stream::ImageHead> ReadImageHead(images::ImageDirectory& images,
 absl::StatusOr<OperationRequest> DomainServiceImpl::RestoreRequest(const stream::ImageHead& head,
                                                                    absl::string_view origin) const {
   if (head.format != image_format_) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(origin, " is ", stream::ImageFormatName(head.format),
-                     ", but this host's backend saves "
-                     "and restores ",
-                     stream::ImageFormatName(image_format_),
-                     head.format == stream::ImageFormat::kXl
-                         ? "s: restore it on a Xen host (the libxl backend) or with xl restore"
-                         : "s: restore it on a host that runs the simulated hypervisor"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        origin, " is ", stream::ImageFormatName(head.format),
+        ", which this host does not restore: ",
+        head.format == stream::ImageFormat::kXl
+            ? "it runs the simulated hypervisor; restore the image on a Xen host (the libxl "
+              "backend) or with xl restore"
+            : "it is a Xen host, which restores xl save images; restore it on a host that runs "
+              "the simulated hypervisor"));
   }
   const xenia::v1::StreamHeader& header = head.header;
   std::optional<DomainEntry> same_uuid = registry_.GetByUuid(header.domain_uuid());
