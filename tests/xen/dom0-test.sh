@@ -526,7 +526,7 @@ step_save_restore() {
 
 # xl restore reads an image xeniad saved, and xeniad restores one xl saved.
 step_xl_interop() {
-  local off t0 got domid xl_restore_s xenia_restore_s
+  local off t0 got domid xl_restore_s xenia_restore_s xl_save_s
   # xeniad -> xl
   xenia_ save sr1 sr1-for-xl.xsave --wait || { fail "xenia save exited $?"; return; }
   cp "$IMAGE_DIR/sr1-for-xl.xsave" /tmp/sr1-for-xl.save
@@ -547,7 +547,9 @@ step_xl_interop() {
   off=$(log_size xlsr)
   xl_ create "$T/guest/xlmade.cfg" 'name="xlsr"' || { fail "xl create xlsr exited $?"; return; }
   wait_heartbeats xlsr "$off" 120 || { fail "no heartbeat from xlsr"; return; }
+  t0=${EPOCHREALTIME/./}
   xl_ save xlsr "$IMAGE_DIR/xlsr.xsave" || { fail "xl save exited $?"; return; }
+  xl_save_s=$(elapsed "$t0")
   ! xl_domid xlsr >/dev/null || { fail "xlsr is still in xl after xl save"; return; }
   off=$(log_size xlsr)
   t0=${EPOCHREALTIME/./}
@@ -558,7 +560,7 @@ step_xl_interop() {
   got=$(info_json xlsr '"\(.status.domid) \(.status.powerState) \(.status.managed // false) \(.spec.memoryMib)"')
   [ "$got" = "$domid RUNNING true 128" ] || { fail "xenia info xlsr: '$got', want '$domid RUNNING true 128'"; return; }
   xenia_ destroy xlsr --wait && xenia_ delete xlsr --wait || { fail "cleanup of xlsr failed"; return; }
-  DETAIL="xl restore of xeniad's image ${xl_restore_s}s, xenia restore of xl's image ${xenia_restore_s}s; both beat again"
+  DETAIL="xl restore of xeniad's image ${xl_restore_s}s, xl save ${xl_save_s}s, xenia restore of xl's image ${xenia_restore_s}s; both beat again"
 }
 
 step_xeniad_stop() {

@@ -215,6 +215,7 @@ absl::StatusOr<DomainFacts> LibxlHypervisor::RestoreDomain(const OpContext& ctx,
   ctx.Progress(5, absl::StrCat("libxl is restoring ", label));
   libxl_domain_restore_params params;
   libxl_domain_restore_params_init(&params);
+  const absl::Time began = clock_.Now();
   params.checkpointed_stream = LIBXL_CHECKPOINTED_STREAM_NONE;
   params.stream_version = 2;
   uint32_t domid = INVALID_DOMID;
@@ -254,6 +255,7 @@ absl::StatusOr<DomainFacts> LibxlHypervisor::RestoreDomain(const OpContext& ctx,
   logger_.Info("domain restored", {{"domid", domid},
                                    {"name", spec.name()},
                                    {"bytes", (*pipe)->bytes()},
+                                   {"seconds", absl::ToDoubleSeconds(clock_.Now() - began)},
                                    {"paused", req.start_paused},
                                    {"trace_id", ctx.trace_id}});
   ctx.Progress(100, absl::StrCat("restored ", label));
