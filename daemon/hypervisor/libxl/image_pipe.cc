@@ -160,14 +160,13 @@ void SourceToPipe::Copy() {
     bytes_ += static_cast<int64_t>(*n);
     size_t done = 0;
     while (libxl_reading && done < *n) {
+      const bool ready =
+          WaitReady(write_fd_, POLLOUT, [this] { return finishing_.load() || (stop_ && stop_()); });
       if (finishing_.load()) {
-        libxl_reading = false;
+        libxl_reading = false;  // libxl has returned; what is left only counts
         break;
       }
-      if (!WaitReady(write_fd_, POLLOUT,
-                     [this] { return finishing_.load() || (stop_ && stop_()); })) {
-        continue;  // the loop's checks decide
-      }
+      if (!ready) break;  // stopped: the loop above reports it
       const ssize_t w = write(write_fd_, buffer.data() + done, *n - done);
       if (w < 0) {
         if (errno == EINTR || errno == EAGAIN) continue;
