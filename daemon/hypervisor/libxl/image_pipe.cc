@@ -175,7 +175,6 @@ void SourceToPipe::Copy() {
       }
       done += static_cast<size_t>(w);
     }
-    if (!libxl_reading) unread_ += static_cast<int64_t>(*n - done);
   }
   // libxl sees the end of the stream.
   close(write_fd_);

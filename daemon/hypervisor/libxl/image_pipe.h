@@ -89,8 +89,6 @@ class SourceToPipe {
   // copy was stopped, or OK.
   absl::Status Finish(bool read_rest);
   int64_t bytes() const { return bytes_.load(); }
-  // Bytes the source held after libxl had stopped reading.
-  int64_t unread_by_libxl() const { return unread_; }
   std::string digest() const;
 
  private:
@@ -105,7 +103,6 @@ class SourceToPipe {
   std::atomic<int64_t> bytes_{0};
   std::atomic<bool> finishing_{false};
   std::atomic<bool> abandoned_{false};
-  int64_t unread_ = 0;
   absl::Status status_;
   std::thread thread_;
 };
