@@ -21,6 +21,8 @@ std::string RenderHostInfo(const xenia::v1::Host& host) {
       {"defined domains", std::to_string(host.defined_domains())},
       {"running domains", std::to_string(host.running_domains())},
       {"unmanaged domains", std::to_string(host.unmanaged_domains())},
+      {"PV live migration",
+       host.pv_live_migration() ? "yes" : "no (Xen has no shadow paging; use --no-live)"},
       {"started", FormatTimestamp(host.start_time())},
   });
 }

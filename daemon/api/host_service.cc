@@ -44,6 +44,7 @@ grpc::ServerUnaryReactor* HostServiceImpl::GetHost(grpc::CallbackServerContext* 
   response->set_free_memory_mib(facts->free_memory_kib / 1024);
   response->set_dom0_memory_mib(facts->dom0_memory_kib / 1024);
   response->set_cpus(facts->cpus);
+  response->set_pv_live_migration(facts->pv_log_dirty);
   DomainRegistry::Counts counts = registry_.Count();
   response->set_defined_domains(counts.defined);
   response->set_running_domains(counts.active);

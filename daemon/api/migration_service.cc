@@ -22,8 +22,14 @@ constexpr absl::Duration kStallLimit = absl::Seconds(60);
 MigrationServiceImpl::MigrationServiceImpl(const CallGate& gate, OperationEngine& engine,
                                            const DomainRegistry& registry,
                                            const UnmanagedDomains& unmanaged,
-                                           const ResourceNames& names)
-    : gate_(gate), engine_(engine), registry_(registry), unmanaged_(unmanaged), names_(names) {}
+                                           const ResourceNames& names,
+                                           stream::ImageFormat image_format)
+    : gate_(gate),
+      engine_(engine),
+      registry_(registry),
+      unmanaged_(unmanaged),
+      names_(names),
+      image_format_(image_format) {}
 
 absl::StatusOr<OperationRequest> MigrationServiceImpl::RequestFor(
     const MigrationMessage& first, std::shared_ptr<IncomingMigration> call) const {
@@ -48,8 +54,18 @@ absl::StatusOr<OperationRequest> MigrationServiceImpl::RequestFor(
     return op;
   }
   MigrationMessage::Begin begin = first.begin();
-  if (begin.format_version() <= 0 ||
-      begin.format_version() > static_cast<int32_t>(stream::kFormatVersion)) {
+  const stream::ImageFormat sent = begin.format() == xenia::v1::SaveImage::XL
+                                       ? stream::ImageFormat::kXl
+                                       : stream::ImageFormat::kXenia;
+  if (sent != image_format_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the source's backend writes ", stream::ImageFormatName(sent),
+        " and this host's restores only ", stream::ImageFormatName(image_format_),
+        ": domains migrate between hosts of the same backend (libxl, or the simulator)"));
+  }
+  if (sent == stream::ImageFormat::kXenia &&
+      (begin.format_version() <= 0 ||
+       begin.format_version() > static_cast<int32_t>(stream::kFormatVersion))) {
     return absl::FailedPreconditionError(
         absl::StrCat("the source writes domain stream format version ", begin.format_version(),
                      "; this xeniad reads up to version ", stream::kFormatVersion));

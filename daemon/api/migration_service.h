@@ -14,6 +14,7 @@
 #include "daemon/domain/unmanaged_domains.h"
 #include "daemon/operations/operation_engine.h"
 #include "daemon/resource_names.h"
+#include "daemon/stream/image_reader.h"
 #include "xenia/v1/migration.grpc.pb.h"
 
 namespace xenia {
@@ -23,7 +24,7 @@ class MigrationServiceImpl final : public xenia::v1::MigrationService::CallbackS
   // Everything is borrowed and must outlive the service.
   MigrationServiceImpl(const CallGate& gate, OperationEngine& engine,
                        const DomainRegistry& registry, const UnmanagedDomains& unmanaged,
-                       const ResourceNames& names);
+                       const ResourceNames& names, stream::ImageFormat image_format);
 
   grpc::ServerBidiReactor<xenia::v1::MigrationMessage, xenia::v1::MigrationReply>* ReceiveMigration(
       grpc::CallbackServerContext* ctx) override;
@@ -38,6 +39,8 @@ class MigrationServiceImpl final : public xenia::v1::MigrationService::CallbackS
   const DomainRegistry& registry_;
   const UnmanagedDomains& unmanaged_;
   const ResourceNames& names_;
+  // What this host's backend restores.
+  const stream::ImageFormat image_format_;
 };
 
 }  // namespace xenia

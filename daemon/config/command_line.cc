@@ -18,7 +18,7 @@ CommandLine ParseCommandLine(int argc, char** argv) {
   std::string config_file;
   std::optional<std::string> state_dir, socket, socket_group, listen, backend, log_level, host_id,
       sim_memory, sim_dom0_memory, sim_boot_time, sim_shutdown_time, sim_state_file, image_dir,
-      sim_dirty_rate, peer_token_file;
+      sim_dirty_rate, sim_shadow_paging, peer_token_file;
   std::optional<int> workers, sim_cpus;
   bool version = false;
   app.add_option("--config", config_file, "YAML config file (see xeniad.example.yaml)");
@@ -43,6 +43,8 @@ CommandLine ParseCommandLine(int argc, char** argv) {
                  "How long simulated guests take to shut down");
   app.add_option("--sim-dirty-rate", sim_dirty_rate,
                  "Memory a running simulated guest dirties per second, e.g. 10M");
+  app.add_option("--sim-shadow-paging", sim_shadow_paging,
+                 "true | false: whether the simulated Xen can save PV guests live");
   app.add_flag("--version", version, "Print the version and exit");
   try {
     app.parse(argc, argv);
@@ -122,6 +124,13 @@ CommandLine ParseCommandLine(int argc, char** argv) {
                                "\" is not a size such as 10M (bytes per second)"));
     }
     config.sim.dirty_bytes_per_second = *bytes;
+  }
+  if (sim_shadow_paging) {
+    if (*sim_shadow_paging != "true" && *sim_shadow_paging != "false") {
+      return fail(
+          absl::StrCat("--sim-shadow-paging: \"", *sim_shadow_paging, "\" is not true or false"));
+    }
+    config.sim.shadow_paging = *sim_shadow_paging == "true";
   }
   if (absl::Status s = ValidateConfig(config); !s.ok()) return fail(std::string(s.message()));
   out.config = std::move(config);

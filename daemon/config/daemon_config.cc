@@ -63,6 +63,19 @@ Setter Duration(const std::string& key, absl::Duration* out) {
   };
 }
 
+Setter Bool(const std::string& key, bool* out) {
+  return [key, out](const std::string& v) {
+    if (v == "true") {
+      *out = true;
+    } else if (v == "false") {
+      *out = false;
+    } else {
+      return Bad(key, v, "true or false");
+    }
+    return absl::OkStatus();
+  };
+}
+
 Setter Fraction(const std::string& key, double* out) {
   return [key, out](const std::string& v) {
     if (!absl::SimpleAtod(v, out) || *out < 0 || *out > 1) {
@@ -99,6 +112,7 @@ std::map<std::string, Setter> Keys(DaemonConfig& c) {
       {"sim.shutdown_time", Duration("sim.shutdown_time", &c.sim.shutdown_time)},
       {"sim.cpu_load", Fraction("sim.cpu_load", &c.sim.cpu_load)},
       {"sim.dirty_rate", Bytes("sim.dirty_rate", &c.sim.dirty_bytes_per_second)},
+      {"sim.shadow_paging", Bool("sim.shadow_paging", &c.sim.shadow_paging)},
   };
 }
 

@@ -1,5 +1,7 @@
 #include "daemon/hypervisor/hypervisor.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace xenia::hv {
 
 absl::string_view RunStateName(RunState state) {
@@ -34,6 +36,14 @@ absl::string_view ShutdownReasonName(ShutdownReason reason) {
       return "soft_reset";
   }
   return "unknown";
+}
+
+absl::Status PvLiveSaveUnsupported(absl::string_view label) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      label,
+      " is a PV guest, and this host's Xen has no shadow paging (built without "
+      "CONFIG_SHADOW_PAGING, as Debian's is), which a live save or migration of a PV guest "
+      "needs to track the memory it writes; migrate it with --no-live instead"));
 }
 
 }  // namespace xenia::hv

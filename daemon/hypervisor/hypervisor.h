@@ -88,6 +88,13 @@ enum class ShutdownReason {
 absl::string_view RunStateName(RunState state);
 absl::string_view ShutdownReasonName(ShutdownReason reason);
 
+// The refusal of a live save (or live migration) of the PV guest `label`
+// (e.g. "domain 3 (\"web\")") on a host whose Xen cannot log a PV guest's
+// dirty memory (HostFacts::pv_log_dirty): FAILED_PRECONDITION, naming the
+// reason and --no-live. Both backends and the migration's up-front check
+// say the same.
+absl::Status PvLiveSaveUnsupported(absl::string_view label);
+
 // The live facts of one domain.
 struct DomainFacts {
   uint32_t domid = 0;
@@ -118,6 +125,10 @@ struct HostFacts {
   int64_t free_memory_kib = 0;
   int64_t dom0_memory_kib = 0;
   int32_t cpus = 0;
+  // Whether Xen can track the memory a PV guest writes (log-dirty through
+  // shadow paging), which a live save or migration of a PV guest needs.
+  // Debian's Xen is built without shadow paging.
+  bool pv_log_dirty = true;
 };
 
 struct CreateDomainRequest {
@@ -223,6 +234,15 @@ struct RestoreDomainRequest {
   bool made_by_xeniad = false;
 };
 
+struct RestoredDomain {
+  DomainFacts facts;
+  // The digest of the image as read ("xxh3-128:..."): a Xenia stream's as
+  // its END record gives it (and checked against its records), an xl
+  // image's computed over all its bytes; what a migration's hand-over
+  // compares with the digest the source wrote.
+  std::string digest;
+};
+
 // Something happened to a domain on its own (not as the direct result of a
 // call): it shut down, crashed, died, or its state changed. The handler
 // learns *that* a domain needs attention; it reads the facts itself.
@@ -313,8 +333,9 @@ class Hypervisor {
   // for CreateDomain; the stream's errors as StreamReader gives them
   // (DATA_LOSS for a damaged one) or DATA_LOSS when its memory fails
   // verification; INVALID_ARGUMENT when it was written by another backend.
-  virtual absl::StatusOr<DomainFacts> RestoreDomain(const OpContext& ctx,
-                                                    const RestoreDomainRequest& req) = 0;
+  // The image is read to its end.
+  virtual absl::StatusOr<RestoredDomain> RestoreDomain(const OpContext& ctx,
+                                                       const RestoreDomainRequest& req) = 0;
 
   // Registers the one handler for DomainEvents (not owned; must outlive the
   // Hypervisor). Events that happened before the call (e.g. while the daemon

@@ -52,7 +52,8 @@ class MigrateDomainTask final : public OperationTask {
     if (!idle) return absl::OkStatus();
     absl::StatusOr<DomainEntry> entry = CurrentDomain(ctx);
     if (!entry.ok()) return entry.status();
-    return CheckState(*entry);
+    if (absl::Status s = CheckState(*entry); !s.ok()) return s;
+    return CheckHostCanSave(ctx, *entry);
   }
 
   absl::Status CanCancel() const override {
@@ -69,17 +70,11 @@ class MigrateDomainTask final : public OperationTask {
     absl::StatusOr<DomainEntry> entry = CurrentDomain(ctx);
     if (!entry.ok()) return StepResult::Failed(entry.status());
     if (absl::Status s = CheckState(*entry); !s.ok()) return StepResult::Failed(s);
+    // Found out before anything moves (xl migrate finds it halfway).
+    if (absl::Status s = CheckHostCanSave(ctx, *entry); !s.ok()) return StepResult::Failed(s);
     const std::string name = entry->name();
     const std::string not_migrated =
         absl::StrCat("domain \"", name, "\" was not migrated to ", options_.destination);
-    if (ctx.hypervisor().image_format() != stream::ImageFormat::kXenia) {
-      // libxl's stream (xl's format) carries no digest of its own for the
-      // hand-over to check yet.
-      return StepResult::Failed(absl::UnimplementedError(
-          absl::StrCat(not_migrated,
-                       " (it runs on here): migration on the libxl backend is not "
-                       "built yet; save it, copy the image, and restore it there")));
-    }
 
     progress_.set_destination(options_.destination);
     progress_.set_phase(MigrationProgress::PREPARING);
@@ -92,7 +87,12 @@ class MigrateDomainTask final : public OperationTask {
     begin.set_source_host(ctx.names().host_id());
     *begin.mutable_spec() = entry->spec;
     begin.set_live(options_.live);
-    begin.set_format_version(static_cast<int32_t>(stream::kFormatVersion));
+    if (ctx.hypervisor().image_format() == stream::ImageFormat::kXl) {
+      begin.set_format(xenia::v1::SaveImage::XL);
+    } else {
+      begin.set_format(xenia::v1::SaveImage::XENIA_STREAM);
+      begin.set_format_version(static_cast<int32_t>(stream::kFormatVersion));
+    }
     DestinationOptions link_options;
     link_options.address = options_.destination;
     link_options.peer_token = options_.peer_token;
@@ -231,6 +231,15 @@ class MigrateDomainTask final : public OperationTask {
     }
     return RequireState(entry, {xenia::v1::RUNNING, xenia::v1::PAUSED}, "running or paused",
                         "be migrated");
+  }
+
+  // A live migration of a PV guest needs Xen to log its dirty memory.
+  absl::Status CheckHostCanSave(TaskContext& ctx, const DomainEntry& entry) const {
+    if (!options_.live || entry.spec.type() != xenia::v1::PV) return absl::OkStatus();
+    absl::StatusOr<hv::HostFacts> host = ctx.hypervisor().DescribeHost(ctx.hv_context());
+    if (!host.ok()) return host.status();
+    if (host->pv_log_dirty) return absl::OkStatus();
+    return hv::PvLiveSaveUnsupported(absl::StrCat("domain \"", entry.name(), "\""));
   }
 
   void OnRound(TaskContext& ctx, const hv::PreCopyRound& round) {

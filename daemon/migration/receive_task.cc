@@ -140,15 +140,15 @@ class ReceiveMigrationTask final : public OperationTask {
                               absl::StrCat("the migration stream from ", begin_.source_host()));
     if (absl::Status s = image.ReadHead(); !s.ok()) return s;
     const xenia::v1::StreamHeader& header = image.head().header;
-    if (image.format() != stream::ImageFormat::kXenia) {
-      // The libxl backend's stream (xl's format) needs a digest of its own
-      // before the hand-over can rely on it; until then it is refused here.
-      return absl::UnimplementedError(
+    if (image.format() != hv.image_format()) {
+      return absl::InvalidArgumentError(
           absl::StrCat(image.name(), " is ", stream::ImageFormatName(image.format()),
-                       ": migration between hosts of the libxl backend is not built yet"));
+                       ", which this host's backend does not restore"));
     }
-    if (header.domain_uuid() != entry.uuid() ||
-        header.purpose() != xenia::v1::StreamHeader::MIGRATION) {
+    // xl's image says nothing of its purpose; the domain's identity suffices.
+    const bool migration = image.format() == stream::ImageFormat::kXl ||
+                           header.purpose() == xenia::v1::StreamHeader::MIGRATION;
+    if (header.domain_uuid() != entry.uuid() || !migration) {
       return absl::InvalidArgumentError(
           absl::StrCat("the stream is not the migration of ", entry.name(), " (uuid ", entry.uuid(),
                        "): it holds ", header.domain_name(), " (uuid ", header.domain_uuid(), ")"));
@@ -158,18 +158,13 @@ class ReceiveMigrationTask final : public OperationTask {
     request.image = &image;
     request.start_paused = true;
     request.made_by_xeniad = true;
-    absl::StatusOr<hv::DomainFacts> facts = hv.RestoreDomain(ctx.hv_context(), request);
-    if (!facts.ok()) return facts.status();
-    stream::StreamReader& reader = image.stream();
-    if (!reader.summary().has_value()) {
-      (void)hv.DestroyDomain(ctx.hv_context(), RefOf(entry));
-      return absl::InternalError("the backend restored the guest without reading the stream's end");
-    }
-    digest_ = reader.summary()->digest;
+    absl::StatusOr<hv::RestoredDomain> restored = hv.RestoreDomain(ctx.hv_context(), request);
+    if (!restored.ok()) return restored.status();
+    digest_ = restored->digest;
     const absl::Time now = ctx.Now();
     absl::StatusOr<DomainEntry> updated = ctx.UpdateDomain([&](DomainEntry& e) {
       e.status.set_power_state(xenia::v1::PAUSED);
-      ApplyFacts(*facts, now, &e.status);
+      ApplyFacts(restored->facts, now, &e.status);
       *e.status.mutable_start_time() = ToProto(now);
       *e.status.mutable_state_change_time() = ToProto(now);
       e.status.set_message(

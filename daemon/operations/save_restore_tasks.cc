@@ -246,9 +246,10 @@ absl::Status RestoreFrom(TaskContext& ctx, const ImageOrigin& origin, bool pause
   request.expected_digest = expected_digest;
   request.start_paused = paused;
   request.made_by_xeniad = true;
-  absl::StatusOr<hv::DomainFacts> facts = ctx.hypervisor().RestoreDomain(ctx.hv_context(), request);
-  if (!facts.ok()) {
-    return Prefixed(facts.status(),
+  absl::StatusOr<hv::RestoredDomain> restored =
+      ctx.hypervisor().RestoreDomain(ctx.hv_context(), request);
+  if (!restored.ok()) {
+    return Prefixed(restored.status(),
                     absl::StrCat("domain \"", entry.name(), "\" was not restored from ",
                                  origin.description, " (nothing was left running): "));
   }
@@ -256,7 +257,7 @@ absl::Status RestoreFrom(TaskContext& ctx, const ImageOrigin& origin, bool pause
   absl::StatusOr<DomainEntry> updated = ctx.UpdateDomain([&](DomainEntry& e) {
     xenia::v1::DomainStatus& status = e.status;
     status.set_power_state(paused ? xenia::v1::PAUSED : xenia::v1::RUNNING);
-    ApplyFacts(*facts, now, &status);
+    ApplyFacts(restored->facts, now, &status);
     *status.mutable_start_time() = ToProto(now);
     *status.mutable_state_change_time() = ToProto(now);
     status.clear_save_image();

@@ -13,8 +13,11 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 #include "tests/integration/daemon_fixture.h"
 #include "tests/integration/tcp_fault_proxy.h"
+#include "xenia/v1/migration.grpc.pb.h"
 
 namespace xenia::testing {
 namespace {
@@ -238,6 +241,76 @@ TEST_F(DomainMigrationTest, RefusalsLeaveTheGuestRunningOnTheSource) {
   EXPECT_TRUE(IsError(Migrate("web", "nowhere", true, 0, &op), StatusCode::INVALID_ARGUMENT,
                       {"destination", "HOST:PORT"}));
   EXPECT_EQ(GetOrDie("web").status().power_state(), xenia::v1::RUNNING);
+}
+
+// As on Debian's Xen, which has no shadow paging: a live migration of a PV
+// guest is refused before anything moves (xl migrate finds out halfway, with
+// errno 95), and says what to do instead. PVH guests and non-live
+// migrations are not affected.
+TEST_F(DomainMigrationTest, WithoutShadowPagingALivePvMigrationIsRefusedUpFront) {
+  options_.args.insert(options_.args.end(), {"--sim-shadow-paging", "false"});
+  RestartDaemon();
+  xenia::v1::Host host;
+  ASSERT_TRUE(daemon_->hosts().GetHost(Context().get(), {}, &host).ok());
+  EXPECT_FALSE(host.pv_live_migration());
+  xenia::v1::Host there_host;
+  ASSERT_TRUE(destination_->hosts().GetHost(Context().get(), {}, &there_host).ok());
+  EXPECT_TRUE(there_host.pv_live_migration());
+
+  xenia::v1::DomainSpec pv = Spec("pv1", 128);
+  pv.set_type(xenia::v1::PV);
+  CreateSpecOrDie(pv);
+  Operation op;
+  // Refused at once, whether or not anything listens at the destination,
+  // and the destination hears nothing of it.
+  EXPECT_TRUE(IsError(Migrate("pv1", "127.0.0.1:1", true, 0, &op), StatusCode::FAILED_PRECONDITION,
+                      {"PV guest", "shadow paging", "--no-live"}));
+  EXPECT_TRUE(IsError(Migrate("pv1", Destination(), true, 0, &op), StatusCode::FAILED_PRECONDITION,
+                      {"PV guest", "--no-live"}));
+  ExpectOnlyOnSource("pv1");
+
+  ASSERT_TRUE(Migrate("pv1", Destination(), false, 0, &op).ok());
+  Operation done = WaitDone(op, absl::Seconds(60));
+  ASSERT_TRUE(EndedWith(done, Operation::DONE)) << done.DebugString();
+  xenia::v1::Domain there;
+  ASSERT_TRUE(GetThere("pv1", &there).ok());
+  EXPECT_EQ(there.status().power_state(), xenia::v1::RUNNING);
+
+  CreateOrDie("pvh1", 128);
+  ASSERT_TRUE(Migrate("pvh1", Destination(), true, 0, &op).ok());
+  done = WaitDone(op, absl::Seconds(60));
+  EXPECT_TRUE(EndedWith(done, Operation::DONE)) << done.DebugString();
+  EXPECT_TRUE(done.migration().live());
+}
+
+// A destination refuses a stream in the format its backend does not
+// restore as soon as the Begin names it: hosts of the libxl backend send
+// xl's images, and a simulated host restores only Xenia streams.
+TEST_F(DomainMigrationTest, TheDestinationRefusesAStreamOfTheOtherBackend) {
+  auto channel = grpc::CreateChannel(Destination(), grpc::InsecureChannelCredentials());
+  auto stub = xenia::v1::MigrationService::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  auto call = stub->ReceiveMigration(&ctx);
+  xenia::v1::MigrationMessage begin;
+  begin.mutable_begin()->set_operation("hosts/xen1/operations/op-1");
+  begin.mutable_begin()->set_source_host("xen1");
+  *begin.mutable_begin()->mutable_spec() = Spec("fromxen", 128);
+  begin.mutable_begin()->mutable_spec()->set_uuid("3f1c2a9e-8d4b-4c1a-9e7f-2b6d5a4c3e21");
+  begin.mutable_begin()->set_live(true);
+  begin.mutable_begin()->set_format(xenia::v1::SaveImage::XL);
+  ASSERT_TRUE(call->Write(begin));
+  call->WritesDone();
+  xenia::v1::MigrationReply reply;
+  bool prepared = false;
+  while (call->Read(&reply))
+    prepared = prepared || reply.phase() == xenia::v1::MigrationReply::PREPARED;
+  EXPECT_FALSE(prepared);
+  EXPECT_TRUE(IsError(call->Finish(), StatusCode::FAILED_PRECONDITION,
+                      {"an xl save image", "a Xenia domain stream", "same backend"}));
+  xenia::v1::Domain there;
+  EXPECT_TRUE(IsError(GetThere("fromxen", &there), StatusCode::NOT_FOUND));
 }
 
 TEST_F(DomainMigrationTest, TheDestinationAdmitsOnlyItsPeers) {

@@ -114,6 +114,7 @@ HostFacts HostFactsFrom(const libxl_physinfo& physinfo, const libxl_version_info
   facts.free_memory_kib = Clamp64(physinfo.free_pages * page_kib);
   facts.dom0_memory_kib = Clamp64(dom0_memkb);
   facts.cpus = Clamp32(physinfo.nr_cpus);
+  facts.pv_log_dirty = physinfo.cap_shadow;
   return facts;
 }
 

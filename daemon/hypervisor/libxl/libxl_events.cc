@@ -145,6 +145,10 @@ void LibxlEvents::OnEvent(void* user, libxl_event* event) {
   {
     absl::MutexLock lock(&self->queue_mu_);
     self->queue_.push_back(raw);
+    if (raw.type == LIBXL_EVENT_TYPE_DOMAIN_SHUTDOWN &&
+        raw.shutdown_reason == LIBXL_SHUTDOWN_REASON_SUSPEND) {
+      self->suspended_at_[raw.domid] = absl::Now();
+    }
   }
   // The event is ours to free (libxl_event.h).
   libxl_event_free(self->ctx_, event);
@@ -152,6 +156,12 @@ void LibxlEvents::OnEvent(void* user, libxl_event* event) {
 }
 
 // libxl may call no libxl function from here: log only.
+absl::Time LibxlEvents::SuspendedAt(uint32_t domid) {
+  absl::MutexLock lock(&queue_mu_);
+  auto it = suspended_at_.find(domid);
+  return it == suspended_at_.end() ? absl::InfinitePast() : it->second;
+}
+
 void LibxlEvents::OnDisaster(void* user, libxl_event_type type, const char* msg, int errnoval) {
   auto* self = static_cast<LibxlEvents*>(user);
   self->logger_.Error(

@@ -39,6 +39,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "common/logger.h"
 #include "daemon/hypervisor/hypervisor.h"
 #include "daemon/hypervisor/libxl/libxl_api.h"
@@ -69,6 +70,11 @@ class LibxlEvents {
   // destroy failed).
   void ExpectDeath(uint32_t domid);
   void UnexpectDeath(uint32_t domid);
+
+  // When the watched `domid` last shut down for suspend, as libxl reported
+  // it (absl::Now() then); InfinitePast if it has not since it was armed.
+  // A save uses it to tell when the guest stopped running.
+  absl::Time SuspendedAt(uint32_t domid);
 
   // Makes the thread run one more round of libxl's event loop now.
   void Wake();
@@ -118,6 +124,8 @@ class LibxlEvents {
   absl::Mutex queue_mu_;
   std::deque<Raw> queue_ ABSL_GUARDED_BY(queue_mu_);
   DomainEventHandler* handler_ ABSL_GUARDED_BY(queue_mu_) = nullptr;
+  // By domid (bounded by their number); older than a save's start is stale.
+  absl::flat_hash_map<uint32_t, absl::Time> suspended_at_ ABSL_GUARDED_BY(queue_mu_);
 };
 
 }  // namespace xenia::hv

@@ -83,8 +83,8 @@ class LibxlHypervisor final : public Hypervisor {
                                                       absl::string_view config_json) override;
   absl::StatusOr<SaveDomainResult> SaveDomain(const OpContext& ctx,
                                               const SaveDomainRequest& req) override;
-  absl::StatusOr<DomainFacts> RestoreDomain(const OpContext& ctx,
-                                            const RestoreDomainRequest& req) override;
+  absl::StatusOr<RestoredDomain> RestoreDomain(const OpContext& ctx,
+                                               const RestoreDomainRequest& req) override;
   absl::Status ResumeDomain(const OpContext& ctx, const DomainRef& domain) override;
   void Watch(DomainEventHandler* handler) override;
 

@@ -72,13 +72,7 @@ absl::StatusOr<SaveDomainResult> LibxlHypervisor::SaveDomain(const OpContext& ct
   if (req.live.has_value() && facts->type == xenia::v1::PV) {
     absl::StatusOr<bool> can = HostCanLogDirtyPv();
     if (!can.ok()) return can.status();
-    if (!*can) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          label,
-          " is a PV guest, and this host's Xen has no shadow paging (built without "
-          "CONFIG_SHADOW_PAGING, as Debian's is), which a live save of a PV guest needs "
-          "to track the memory it writes; migrate it with --no-live instead"));
-    }
+    if (!*can) return PvLiveSaveUnsupported(label);
   }
 
   // xl's header carries the configuration libxl would rebuild the guest
@@ -124,6 +118,7 @@ absl::StatusOr<SaveDomainResult> LibxlHypervisor::SaveDomain(const OpContext& ct
   }
   ctx.Progress(5, absl::StrCat("libxl is saving ", label));
   const absl::Time began = clock_.Now();
+  const absl::Time began_wall = absl::Now();
   const int flags = req.live.has_value() ? LIBXL_SUSPEND_LIVE : 0;
   rc = libxl_domain_suspend(this->ctx(), domid, (*pipe)->write_fd(), flags, nullptr);
   absl::Status copied = (*pipe)->Finish();
@@ -148,7 +143,14 @@ absl::StatusOr<SaveDomainResult> LibxlHypervisor::SaveDomain(const OpContext& ct
   result.digest = (*pipe)->digest();
   result.pages = facts->current_memory_kib / 4;
   result.stop_reason = req.live.has_value() ? "libxl's pre-copy ended" : "not live";
-  if (req.live.has_value()) result.paused_at = clock_.Now();
+  // When the guest stopped running: at once without the live flag; after
+  // libxl's pre-copy with it, when the guest suspended (libxl's event), or
+  // at the latest now. (Not at all if it was paused before.)
+  if (!was_paused) result.paused_at = began_wall;
+  if (!was_paused && req.live.has_value()) {
+    const absl::Time suspended = events_->SuspendedAt(domid);
+    result.paused_at = suspended >= began_wall ? suspended : absl::Now();
+  }
   if (req.checkpoint) {
     if (absl::Status s = put_back(true); !s.ok()) return s;
   }
@@ -162,8 +164,8 @@ absl::StatusOr<SaveDomainResult> LibxlHypervisor::SaveDomain(const OpContext& ct
   return result;
 }
 
-absl::StatusOr<DomainFacts> LibxlHypervisor::RestoreDomain(const OpContext& ctx,
-                                                           const RestoreDomainRequest& req) {
+absl::StatusOr<RestoredDomain> LibxlHypervisor::RestoreDomain(const OpContext& ctx,
+                                                              const RestoreDomainRequest& req) {
   if (absl::Status s = CheckContext(ctx); !s.ok()) return s;
   if (req.spec == nullptr || req.image == nullptr) {
     return absl::InvalidArgumentError("RestoreDomainRequest needs a spec and an image");
@@ -223,7 +225,8 @@ absl::StatusOr<DomainFacts> LibxlHypervisor::RestoreDomain(const OpContext& ctx,
   const int rc = libxl_domain_create_restore(this->ctx(), config, &domid, (*pipe)->read_fd(), -1,
                                              &params, nullptr, nullptr);
   libxl_domain_restore_params_dispose(&params);
-  absl::Status copied = (*pipe)->Finish(rc == 0 && !req.expected_digest.empty());
+  // The rest of the image is read too, so that its digest covers every byte.
+  absl::Status copied = (*pipe)->Finish(rc == 0);
   ReleaseCreateSlot();
   absl::Status status;
   if (!copied.ok()) {
@@ -259,7 +262,9 @@ absl::StatusOr<DomainFacts> LibxlHypervisor::RestoreDomain(const OpContext& ctx,
                                    {"paused", req.start_paused},
                                    {"trace_id", ctx.trace_id}});
   ctx.Progress(100, absl::StrCat("restored ", label));
-  return Lookup(DomainRef{domid, spec.uuid()});
+  absl::StatusOr<DomainFacts> facts = Lookup(DomainRef{domid, spec.uuid()});
+  if (!facts.ok()) return facts.status();
+  return RestoredDomain{*std::move(facts), (*pipe)->digest()};
 }
 
 absl::Status LibxlHypervisor::ResumeDomain(const OpContext& ctx, const DomainRef& domain) {

@@ -209,6 +209,7 @@ HostFacts SimHost::HostFactsLocked() const {
       config_.total_memory_mib - config_.dom0_memory_mib - UsedMemoryMibLocked();
   facts.free_memory_kib = std::max<int64_t>(0, free_mib) * 1024;
   facts.cpus = config_.cpus;
+  facts.pv_log_dirty = config_.shadow_paging;
   return facts;
 }
 

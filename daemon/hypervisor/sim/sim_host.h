@@ -68,7 +68,8 @@ class SimHost {
   // sim_host_save.cc.
   absl::StatusOr<SaveDomainResult> SaveDomain(const OpContext& ctx, const SaveDomainRequest& req)
       ABSL_LOCKS_EXCLUDED(mu_);
-  absl::StatusOr<DomainFacts> RestoreDomain(const OpContext& ctx, const RestoreDomainRequest& req)
+  absl::StatusOr<RestoredDomain> RestoreDomain(const OpContext& ctx,
+                                               const RestoreDomainRequest& req)
       ABSL_LOCKS_EXCLUDED(mu_);
   // sim_host_live_save.cc: SaveDomain with req.live set.
   absl::StatusOr<SaveDomainResult> LiveSave(const OpContext& ctx, const SaveDomainRequest& req)

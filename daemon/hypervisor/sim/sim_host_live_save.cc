@@ -56,6 +56,9 @@ absl::StatusOr<SaveDomainResult> SimHost::LiveSave(const OpContext& ctx,
                          pause ? "; it stopped running during the live migration"
                                : "; only a running domain can be migrated live"));
       }
+      if (!pause && r.type == xenia::v1::PV && !config_.shadow_paging) {
+        return PvLiveSaveUnsupported(DomainLabel(r));
+      }
       if (pause) {
         if (absl::Status s = PauseGuest(r, now); !s.ok()) return s;
       }

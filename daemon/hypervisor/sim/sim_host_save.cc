@@ -124,8 +124,8 @@ absl::Status SimHost::ResumeDomain(const OpContext& ctx, const DomainRef& ref) {
   });
 }
 
-absl::StatusOr<DomainFacts> SimHost::RestoreDomain(const OpContext& ctx,
-                                                   const RestoreDomainRequest& req) {
+absl::StatusOr<RestoredDomain> SimHost::RestoreDomain(const OpContext& ctx,
+                                                      const RestoreDomainRequest& req) {
   if (req.spec == nullptr || req.image == nullptr) {
     return absl::InvalidArgumentError("RestoreDomainRequest needs a spec and an image");
   }
@@ -201,8 +201,13 @@ absl::StatusOr<DomainFacts> SimHost::RestoreDomain(const OpContext& ctx,
     return abandon(s);
   }
   if (absl::Status s = receiver.Verify(guest); !s.ok()) return abandon(s);
+  if (!req.image->stream().summary().has_value()) {
+    return abandon(absl::InternalError("the stream's end was read without its summary"));
+  }
 
-  DomainFacts facts;
+  RestoredDomain restored;
+  restored.digest = req.image->stream().summary()->digest;
+  DomainFacts& facts = restored.facts;
   {
     absl::MutexLock lock(&mu_);
     facts = CommitLocked(record, req.start_paused);
@@ -212,7 +217,7 @@ absl::StatusOr<DomainFacts> SimHost::RestoreDomain(const OpContext& ctx,
                                              {"pages", receiver.pages_received()},
                                              {"paused", req.start_paused},
                                              {"trace_id", ctx.trace_id}});
-  return facts;
+  return restored;
 }
 
 }  // namespace xenia::hv

@@ -91,8 +91,8 @@ absl::StatusOr<SaveDomainResult> SimHypervisor::SaveDomain(const OpContext& ctx,
   return host_->SaveDomain(ctx, req);
 }
 
-absl::StatusOr<DomainFacts> SimHypervisor::RestoreDomain(const OpContext& ctx,
-                                                         const RestoreDomainRequest& req) {
+absl::StatusOr<RestoredDomain> SimHypervisor::RestoreDomain(const OpContext& ctx,
+                                                            const RestoreDomainRequest& req) {
   return host_->RestoreDomain(ctx, req);
 }
 

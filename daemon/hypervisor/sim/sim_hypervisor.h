@@ -46,6 +46,9 @@ struct SimHostConfig {
   int64_t total_memory_mib = 16384;
   int32_t cpus = 8;
   int64_t dom0_memory_mib = 1024;
+  // Whether the simulated Xen has shadow paging, without which (as on
+  // Debian's Xen) a PV guest cannot be saved or migrated live.
+  bool shadow_paging = true;
   // Domains the host can hold at once, dom0 included (sizes the state file).
   int32_t max_domains = 4096;
   // Wall time CreateDomain spends building a domain.
@@ -124,8 +127,8 @@ class SimHypervisor final : public Hypervisor {
   // must have.
   absl::StatusOr<SaveDomainResult> SaveDomain(const OpContext& ctx,
                                               const SaveDomainRequest& req) override;
-  absl::StatusOr<DomainFacts> RestoreDomain(const OpContext& ctx,
-                                            const RestoreDomainRequest& req) override;
+  absl::StatusOr<RestoredDomain> RestoreDomain(const OpContext& ctx,
+                                               const RestoreDomainRequest& req) override;
   absl::Status ResumeDomain(const OpContext& ctx, const DomainRef& domain) override;
   void Watch(DomainEventHandler* handler) override;
 

@@ -54,8 +54,9 @@ class SimSaveRestoreTest : public SimTest {
     return sim_->SaveDomain(ctx_, req);
   }
 
-  absl::StatusOr<DomainFacts> Restore(const std::string& image, const xenia::v1::DomainSpec& spec,
-                                      bool paused = false) {
+  absl::StatusOr<RestoredDomain> RestoreWithDigest(const std::string& image,
+                                                   const xenia::v1::DomainSpec& spec,
+                                                   bool paused = false) {
     StringSource source(image, 65536);
     stream::ImageReader image_reader(source, "the image");
     if (absl::Status s = image_reader.ReadHead(); !s.ok()) return s;
@@ -64,6 +65,12 @@ class SimSaveRestoreTest : public SimTest {
     req.image = &image_reader;
     req.start_paused = paused;
     return sim_->RestoreDomain(ctx_, req);
+  }
+  absl::StatusOr<DomainFacts> Restore(const std::string& image, const xenia::v1::DomainSpec& spec,
+                                      bool paused = false) {
+    absl::StatusOr<RestoredDomain> restored = RestoreWithDigest(image, spec, paused);
+    if (!restored.ok()) return restored.status();
+    return restored->facts;
   }
 
   // The pages an image holds, by page number (the last copy of each).
@@ -110,8 +117,12 @@ TEST_F(SimSaveRestoreTest, SaveLeavesTheGuestSuspendedAndRestoreBringsItBack) {
   EXPECT_EQ(after_save.shutdown_reason, ShutdownReason::kSuspend);
   ASSERT_TRUE(sim_->DestroyDomain(ctx_, Ref(d)).ok());
 
-  absl::StatusOr<DomainFacts> restored = Restore(image.bytes, SpecOf(d, 8));
-  ASSERT_TRUE(restored.ok()) << restored.status();
+  absl::StatusOr<RestoredDomain> with_digest = RestoreWithDigest(image.bytes, SpecOf(d, 8));
+  ASSERT_TRUE(with_digest.ok()) << with_digest.status();
+  // The restore reports the digest the save wrote (what a migration's
+  // hand-over compares).
+  EXPECT_EQ(with_digest->digest, saved->digest);
+  absl::StatusOr<DomainFacts> restored = with_digest->facts;
   EXPECT_EQ(restored->uuid, d.uuid);
   EXPECT_NE(restored->domid, d.domid);
   EXPECT_EQ(restored->state, RunState::kRunning);
@@ -190,6 +201,50 @@ TEST_F(SimSaveRestoreTest, AFailedSaveLeavesTheGuestRunning) {
   absl::StatusOr<SaveDomainResult> saved = sim_->SaveDomain(ctx_, req);
   EXPECT_EQ(saved.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(Describe(d).state, RunState::kRunning);
+}
+
+// As on Debian's Xen (no shadow paging): a PV guest cannot be saved live,
+// which is found out before a byte is written; PVH guests and non-live saves
+// are not affected.
+TEST_F(SimSaveRestoreTest, WithoutShadowPagingAPvGuestIsNotSavedLive) {
+  config_.shadow_paging = false;
+  Open();
+  absl::StatusOr<HostFacts> host = sim_->DescribeHost(ctx_);
+  ASSERT_TRUE(host.ok()) << host.status();
+  EXPECT_FALSE(host->pv_log_dirty);
+  xenia::v1::DomainSpec pv_spec = Spec("pv1", 4);
+  pv_spec.set_type(xenia::v1::PV);
+  absl::StatusOr<DomainFacts> pv = sim_->CreateDomain(ctx_, {&pv_spec, false});
+  ASSERT_TRUE(pv.ok()) << pv.status();
+  const DomainFacts pvh = Create("pvh1", 4);
+
+  auto save_live = [&](const DomainFacts& d, StringSink& sink) {
+    SaveDomainRequest req;
+    req.domain = Ref(d);
+    req.header.set_purpose(xenia::v1::StreamHeader::MIGRATION);
+    req.sink = &sink;
+    req.live = LiveSaveOptions{};
+    return sim_->SaveDomain(ctx_, req);
+  };
+  StringSink refused;
+  absl::StatusOr<SaveDomainResult> saved = save_live(*pv, refused);
+  EXPECT_EQ(saved.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(saved.status().message(), HasSubstr("PV guest"));
+  EXPECT_THAT(saved.status().message(), HasSubstr("shadow paging"));
+  EXPECT_THAT(saved.status().message(), HasSubstr("--no-live"));
+  EXPECT_TRUE(refused.bytes.empty());
+  EXPECT_EQ(Describe(*pv).state, RunState::kRunning);
+
+  StringSink live_pvh;
+  EXPECT_TRUE(save_live(pvh, live_pvh).ok());
+  StringSink not_live;
+  EXPECT_TRUE(Save(*pv, not_live).ok());
+
+  config_.shadow_paging = true;
+  Open();
+  host = sim_->DescribeHost(ctx_);
+  ASSERT_TRUE(host.ok()) << host.status();
+  EXPECT_TRUE(host->pv_log_dirty);
 }
 
 TEST_F(SimSaveRestoreTest, OnlyARunningOrPausedGuestCanBeSaved) {
