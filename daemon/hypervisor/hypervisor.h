@@ -50,6 +50,8 @@ struct OpContext {
   // Set by the operation engine when the operation is cancelled; may be null.
   const std::atomic<bool>* cancelled = nullptr;
   // Progress of the step, 0..100, with a sentence for a person; may be empty.
+  // Called on the step's thread, or on a backend's helper thread while the
+  // step's thread waits inside the backend's call (never both at once).
   std::function<void(int percent, absl::string_view message)> progress;
   // Correlates log lines of one operation.
   std::string trace_id;

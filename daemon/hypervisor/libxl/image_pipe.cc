@@ -18,6 +18,8 @@ namespace {
 constexpr size_t kChunk = 1 << 20;
 // How often a copy waiting on the pipe asks whether it should stop.
 constexpr int kPollMs = 200;
+// How often a save's copy reports the bytes it has taken.
+constexpr int64_t kProgressBytes = int64_t{16} << 20;
 
 absl::StatusOr<std::pair<int, int>> MakePipe() {
   int fds[2];
@@ -50,20 +52,24 @@ bool WaitReady(int fd, short events, const StopCheck& stop) {
 // ---------------------------------------------------------------- PipeToSink
 
 absl::StatusOr<std::unique_ptr<PipeToSink>> PipeToSink::Start(stream::ByteSink& sink,
-                                                              std::string prefix, StopCheck stop) {
+                                                              std::string prefix, StopCheck stop,
+                                                              ByteProgress progress) {
   absl::StatusOr<std::pair<int, int>> fds = MakePipe();
   if (!fds.ok()) return fds.status();
-  std::unique_ptr<PipeToSink> pipe(new PipeToSink(sink, fds->first, fds->second, std::move(stop)));
+  std::unique_ptr<PipeToSink> pipe(
+      new PipeToSink(sink, fds->first, fds->second, std::move(stop), std::move(progress)));
   pipe->thread_ = std::thread(
       [p = pipe.get(), prefix = std::move(prefix)]() mutable { p->Copy(std::move(prefix)); });
   return pipe;
 }
 
-PipeToSink::PipeToSink(stream::ByteSink& sink, int read_fd, int write_fd, StopCheck stop)
+PipeToSink::PipeToSink(stream::ByteSink& sink, int read_fd, int write_fd, StopCheck stop,
+                       ByteProgress progress)
     : sink_(sink),
       read_fd_(read_fd),
       write_fd_(write_fd),
       stop_(std::move(stop)),
+      progress_(std::move(progress)),
       hash_(XXH3_createState()) {
   XXH3_128bits_reset(hash_);
 }
@@ -83,7 +89,12 @@ void PipeToSink::Copy(std::string prefix) {
   if (absl::Status s = sink_.Write(prefix); !s.ok()) return fail(s);
   bytes_ += static_cast<int64_t>(prefix.size());
   std::vector<char> buffer(kChunk);
+  int64_t reported = 0;
   while (true) {
+    if (progress_ && bytes_ - reported >= kProgressBytes) {
+      reported = bytes_;
+      progress_(reported);
+    }
     if (!WaitReady(read_fd_, POLLIN, stop_)) {
       return fail(absl::CancelledError("stopped while libxl was writing the image"));
     }

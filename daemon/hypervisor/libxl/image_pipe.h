@@ -33,13 +33,17 @@ namespace xenia::hv {
 // Whether the copy should stop (cancellation, a deadline); polled a few
 // times a second.
 using StopCheck = std::function<bool()>;
+// Told the bytes copied so far, every few MiB, on the copy's thread (while
+// the caller's thread waits in libxl); may be empty.
+using ByteProgress = std::function<void(int64_t bytes)>;
 
 // libxl writes (libxl_domain_suspend); the copy takes the bytes to `sink`.
 class PipeToSink {
  public:
   // Writes `prefix` (xl's header) to the sink first. `sink` is borrowed.
   static absl::StatusOr<std::unique_ptr<PipeToSink>> Start(stream::ByteSink& sink,
-                                                           std::string prefix, StopCheck stop);
+                                                           std::string prefix, StopCheck stop,
+                                                           ByteProgress progress = nullptr);
   ~PipeToSink();
   PipeToSink(const PipeToSink&) = delete;
   PipeToSink& operator=(const PipeToSink&) = delete;
@@ -55,13 +59,15 @@ class PipeToSink {
   std::string digest() const;
 
  private:
-  PipeToSink(stream::ByteSink& sink, int read_fd, int write_fd, StopCheck stop);
+  PipeToSink(stream::ByteSink& sink, int read_fd, int write_fd, StopCheck stop,
+             ByteProgress progress);
   void Copy(std::string prefix);
 
   stream::ByteSink& sink_;
   const int read_fd_;
   int write_fd_;
   StopCheck stop_;
+  ByteProgress progress_;
   XXH3_state_s* hash_;
   std::atomic<int64_t> bytes_{0};
   absl::Status status_;  // written by the copy, read after the join

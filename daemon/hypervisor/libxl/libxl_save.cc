@@ -1,10 +1,12 @@
 // LibxlHypervisor's save, restore and resume: libxl_domain_suspend and
 // libxl_domain_create_restore through a pipe (image_pipe.h), in xl's save
 // image format (stream/xl_image.h), as `xl save` and `xl restore` do.
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "daemon/hypervisor/libxl/domain_config.h"
 #include "daemon/hypervisor/libxl/domain_facts.h"
 #include "daemon/hypervisor/libxl/image_pipe.h"
@@ -110,8 +112,18 @@ absl::StatusOr<SaveDomainResult> LibxlHypervisor::SaveDomain(const OpContext& ct
     return absl::OkStatus();
   };
 
-  absl::StatusOr<std::unique_ptr<PipeToSink>> pipe =
-      PipeToSink::Start(*req.sink, stream::EncodeXlImageHeader(json.get()), StopFor(ctx, clock_));
+  // libxl says nothing of its progress; the bytes it writes do. A live
+  // save sends more than the memory (pre-copy rounds).
+  const int64_t memory_bytes = facts->current_memory_kib * 1024;
+  auto progress = [&ctx, &label, memory_bytes](int64_t bytes) {
+    const double part = memory_bytes > 0 ? static_cast<double>(bytes) / memory_bytes : 0;
+    ctx.Progress(5 + static_cast<int>(std::min(part, 1.0) * 90),
+                 absl::StrFormat("libxl has written %.0f MiB of %s (memory %.0f MiB)",
+                                 static_cast<double>(bytes) / (1 << 20), label,
+                                 static_cast<double>(memory_bytes) / (1 << 20)));
+  };
+  absl::StatusOr<std::unique_ptr<PipeToSink>> pipe = PipeToSink::Start(
+      *req.sink, stream::EncodeXlImageHeader(json.get()), StopFor(ctx, clock_), progress);
   if (!pipe.ok()) {
     (void)put_back(false);
     return pipe.status();
