@@ -39,7 +39,8 @@ absl::StatusOr<OperationRequest> MigrationServiceImpl::RequestFor(
     const MigrationMessage::Resolve& resolve = first.resolve();
     for (const DomainEntry& entry : registry_.Snapshot()) {
       if (!resolve.operation().empty() &&
-          entry.status.incoming_migration() == resolve.operation()) {
+          (entry.status.incoming_migration() == resolve.operation() ||
+           entry.status.refused_migration() == resolve.operation())) {
         op.domain_uuid = entry.uuid();
         op.target = names_.Domain(entry.name());
       }

@@ -278,6 +278,8 @@ absl::StatusOr<std::string> DeliverDecision(const std::string& destination,
     absl::StatusOr<MigrationReply> answer = DestinationLink::Resolve(options, operation, commit);
     if (answer.ok()) return answer->phase() == MigrationReply::RUNNING ? answer->domain() : "";
     if (answer.status().code() == absl::StatusCode::kNotFound) return std::string();
+    // A refusal (a copy that is never run there) is final.
+    if (answer.status().code() == absl::StatusCode::kFailedPrecondition) return answer.status();
     if (absl::Now() + backoff > give_up) return answer.status();
     if (wait) {
       if (!wait(backoff)) return answer.status();

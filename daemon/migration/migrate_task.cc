@@ -176,6 +176,11 @@ class MigrateDomainTask final : public OperationTask {
                                           ") because the hand-over could not be recorded: ")));
     }
     absl::StatusOr<std::string> there = (*link)->Commit(saved->digest);
+    if (!there.ok() && there.status().code() == absl::StatusCode::kDataLoss) {
+      // The destination verified other bytes than this host wrote, and
+      // holds its copy paused, never to run it: the guest stays here.
+      return StepResult::Failed(TakeBack(ctx, *entry, there.status()));
+    }
     std::string confirmation;
     if (!there.ok()) {
       // Handed over: the guest is the destination's now, whatever it says.
@@ -254,6 +259,37 @@ class MigrateDomainTask final : public OperationTask {
     *progress_.mutable_expected_downtime() = ToProto(round.expected_downtime);
     ctx.SetMigrationProgress(progress_);
     ctx.SetProgress(round.stop_and_copy ? 95 : 90, ProgressLine(round));
+  }
+
+  // The destination refused the hand-over for good (`why`): the record is
+  // this host's again, its copy runs on, and the destination is told to
+  // discard its own. Returns the operation's error.
+  absl::Status TakeBack(TaskContext& ctx, const DomainEntry& entry, const absl::Status& why) {
+    const std::string name = entry.name();
+    absl::StatusOr<DomainEntry> back = ctx.UpdateDomain([&](DomainEntry& e) {
+      e.status.clear_handed_over_to();
+      e.status.set_message(absl::StrCat("not migrated: ", why.message()));
+    });
+    absl::Status recorded = back.ok() ? ctx.RecordDurably() : back.status();
+    if (!recorded.ok()) {
+      // Still recorded as handed over: a restart destroys this copy, and the
+      // destination keeps its own paused.
+      return absl::DataLossError(absl::StrCat(
+          "domain \"", name, "\" was not migrated to ", options_.destination, ": ", why.message(),
+          "; and taking it back failed (", recorded.message(),
+          "), so its copy here stays suspended and the destination holds its own paused"));
+    }
+    handing_over_ = false;
+    const std::string here = Resume(ctx, entry);
+    absl::StatusOr<std::string> discarded = DeliverDecision(
+        options_.destination, options_.peer_token, ctx.operation_name(), false, kDeliveryPatience);
+    return absl::DataLossError(absl::StrCat(
+        "domain \"", name, "\" was not migrated to ", options_.destination, " (", here,
+        "): ", why.message(),
+        discarded.ok() ? "; the destination discarded its copy"
+                       : absl::StrCat("; the destination's copy, held paused there, could not be "
+                                      "discarded: ",
+                                      discarded.status().message())));
   }
 
   // The stream did not make it: the guest this host suspended for it runs

@@ -107,10 +107,21 @@ class ReceiveMigrationTask final : public OperationTask {
                          : absl::StrCat(", though destroying it failed: ", discarded.message()))));
     }
     if (decision->digest != digest_) {
-      return StepResult::Failed(absl::DataLossError(
+      // Never run: held paused, marked, until the source (which runs its
+      // own copy again on this answer) tells this host to discard it.
+      const std::string why =
           absl::StrCat("the source handed \"", arrived->name(), "\" over with digest ",
-                       decision->digest, " but the stream verified here has ", digest_,
-                       "; the guest is kept here, paused, and must be looked at")));
+                       decision->digest, " but the stream verified here has ", digest_);
+      absl::StatusOr<DomainEntry> refused = ctx.UpdateDomain([&](DomainEntry& e) {
+        e.status.clear_incoming_migration();
+        e.status.set_refused_migration(begin_.operation());
+        e.status.set_message(
+            absl::StrCat(why, "; held paused and never run here: the source keeps the guest"));
+      });
+      absl::Status recorded = refused.ok() ? ctx.RecordDurably() : refused.status();
+      return StepResult::Failed(absl::DataLossError(absl::StrCat(
+          why, recorded.ok() ? "; it is held here, paused, and will not be run"
+                             : absl::StrCat("; and marking it failed: ", recorded.message()))));
     }
     if (absl::Status s = RunHere(ctx, *arrived, from); !s.ok()) {
       return StepResult::Failed(Prefixed(s, absl::StrCat("domain \"", arrived->name(),
@@ -216,6 +227,13 @@ class ResolveMigrationTask final : public OperationTask {
 
  private:
   absl::Status Check(const DomainEntry& entry) const {
+    if (!resolve_.operation().empty() && entry.status.refused_migration() == resolve_.operation()) {
+      if (!resolve_.commit()) return absl::OkStatus();
+      return absl::FailedPreconditionError(absl::StrCat(
+          "domain \"", entry.name(), "\" arrived by ", resolve_.operation(),
+          " with a stream whose digest did not match the source's; it is held paused here "
+          "and is never run by a hand-over"));
+    }
     if (entry.status.incoming_migration() != resolve_.operation()) {
       return absl::NotFoundError(
           absl::StrCat("no domain here waits for the hand-over of ", resolve_.operation()));

@@ -407,6 +407,33 @@ TEST_F(DomainMigrationTest, ARecordCorruptedInTransitIsCaughtAndNothingIsKept) {
   ExpectOnlyOnSource("web");
 }
 
+// The hand-over's digest does not match the stream the destination verified
+// (here the Commit is altered in transit; on real Xen a byte changed in
+// either host's memory would do it): the destination never runs its copy
+// (not even when a Resolve later says commit), the source takes the guest
+// back and runs it, and the destination's copy is discarded. One copy runs.
+TEST_F(DomainMigrationTest, AHandOverWhoseDigestDoesNotMatchLeavesTheGuestOnTheSource) {
+  CreateOrDie("web", 128);
+  absl::StatusOr<std::unique_ptr<TcpFaultProxy>> proxy = TcpFaultProxy::Start(destination_port_);
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  // 0x1A: MigrationMessage field 3, the Commit; its last byte is the
+  // digest's last hex digit.
+  (*proxy)->AlterLastByteOfMessageStartingWith(0x1A, 0x01);
+  Operation op;
+  ASSERT_TRUE(Migrate("web", Destination((*proxy)->port()), true, 0, &op).ok());
+  Operation done = WaitDone(op, absl::Seconds(60));
+  EXPECT_GT((*proxy)->corrupted_at(), 0);
+  EXPECT_TRUE(EndedWith(done, Operation::FAILED, static_cast<int>(StatusCode::DATA_LOSS),
+                        {"digest", "runs on here", "discarded its copy"}))
+      << done.DebugString();
+  ExpectOnlyOnSource("web");
+  xenia::v1::Domain here = GetOrDie("web");
+  EXPECT_TRUE(here.status().handed_over_to().empty()) << here.DebugString();
+  // The source's record survives a restart as its own.
+  KillAndRestartDaemon();
+  ExpectOnlyOnSource("web");
+}
+
 // The call breaks just as the source sends the Commit (after the source
 // recorded the hand-over): the destination holds the verified guest paused,
 // and the source delivers its decision in a Resolve call once the link is

@@ -197,6 +197,7 @@ class TcpFaultProxy::H2Parser {
     size_t prefix_got = 0;  // < kGrpcPrefixLen: reading a message prefix.
     int64_t body_len = 0;
     int64_t body_off = 0;
+    bool alter = false;  // this message's last body byte is to be altered
   };
 
   static void FeedGrpc(GrpcStream* s, uint8_t* data, size_t n, int64_t base,
@@ -221,6 +222,16 @@ class TcpFaultProxy::H2Parser {
         corrupt->cut_point = base + static_cast<int64_t>(k);
         corrupt->cut_first_byte = -1;
         return;
+      }
+      if (corrupt->alter_first_byte >= 0 && s->body_off == 0 && take > 0 &&
+          data[k] == static_cast<uint8_t>(corrupt->alter_first_byte)) {
+        s->alter = true;
+        corrupt->alter_first_byte = -1;
+      }
+      if (s->alter && take > 0 && s->body_off + take == s->body_len) {
+        data[k + static_cast<size_t>(take) - 1] ^= corrupt->alter_mask;
+        corrupt->corrupted_at = base + static_cast<int64_t>(k) + take - 1;
+        s->alter = false;
       }
       if (corrupt->armed_at >= 0 && s->body_len >= kMinCorruptBody) {
         // The first byte of data[k, k + take) that is past the armed offset
@@ -342,6 +353,13 @@ void TcpFaultProxy::CutBeforeMessageStartingWith(uint8_t first_byte, bool refuse
   corrupt_.cut_first_byte = first_byte;
   corrupt_.cut_point = -1;
   cut_refuse_new_ = refuse_new;
+}
+
+void TcpFaultProxy::AlterLastByteOfMessageStartingWith(uint8_t first_byte, uint8_t mask) {
+  absl::MutexLock lock(&mu_);
+  corrupt_.alter_first_byte = first_byte;
+  corrupt_.alter_mask = mask;
+  corrupt_.corrupted_at = -1;
 }
 
 bool TcpFaultProxy::cut() const {

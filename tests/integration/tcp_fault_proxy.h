@@ -65,6 +65,11 @@ class TcpFaultProxy {
   // reset right before its body, as CutAfter does (with `refuse_new` the
   // same way). Fires once.
   void CutBeforeMessageStartingWith(uint8_t first_byte, bool refuse_new = true);
+  // Arms a single alteration: the last body byte of the first
+  // client-to-server gRPC message whose body begins with `first_byte` is
+  // XORed with `mask` (e.g. 0x01 keeps a hex digit printable while changing
+  // it). corrupted_at() then says where.
+  void AlterLastByteOfMessageStartingWith(uint8_t first_byte, uint8_t mask);
   // Whether a cut has fired.
   bool cut() const;
   // After a cut with refuse_new: new connections are forwarded again.
@@ -87,6 +92,10 @@ class TcpFaultProxy {
     // message's body begins once found (the cut point; -1: not yet).
     int cut_first_byte = -1;
     int64_t cut_point = -1;
+    // AlterLastByteOfMessageStartingWith: the byte (-1: not armed) and the
+    // mask.
+    int alter_first_byte = -1;
+    uint8_t alter_mask = 0;
   };
   class H2Parser;
 
