@@ -28,9 +28,11 @@ mirror="${XENIA_DEBIAN_MIRROR:-$(awk '/^URIs:/ {print $2; exit}' \
 mirror="${mirror:-http://deb.debian.org/debian}"
 # What dom0 needs besides the binaries' libraries: Xen's tools and hypervisor,
 # a kernel (its initramfs loads virtio_blk and ext4), modprobe, busybox for the
-# guest's /sbin/poweroff test, ps/ip for debugging, jq to read `xenia -o json`.
+# guest's /sbin/poweroff test, ps/ip for debugging, jq to read `xenia -o json`,
+# socat for the two-host run (two-host.sh: xeniad listens on loopback only, and
+# socat exposes it on the hosts' private link).
 base_packages=(xen-utils-4.17 xen-hypervisor-4.17-amd64 linux-image-amd64 kmod udev
-  busybox procps iproute2 jq)
+  busybox procps iproute2 jq socat)
 
 log() { echo "build-image: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -140,9 +142,11 @@ zcat "$(ls "$root"/boot/xen-4.17*.gz | head -1)" >"$work/xen"
 # its version (the xl config and the specs refer to it).
 ln -sf "vmlinuz-$kver" "$root/boot/vmlinuz-guest"
 
-# dom0's init: mount the data disk that run.sh makes every run (the binaries
-# and the test script), run the test, then power the emulated machine off
-# (Xen enters ACPI S5 and QEMU exits) whatever happened.
+# dom0's init: mount the data disk that run.sh (or two-host.sh) makes every
+# run (the binaries and the test scripts), run the test script, then power the
+# emulated machine off (Xen enters ACPI S5 and QEMU exits) whatever happened.
+# The script is /xen-tier/dom0-test.sh, or the data disk's file that the
+# kernel command line names with xenia_test=NAME.
 cat >"$root/sbin/xen-tier-init" <<'EOF'
 #!/bin/sh
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -150,11 +154,19 @@ exec </dev/console >/dev/console 2>&1
 mount -t proc proc /proc 2>/dev/null
 mount -t sysfs sys /sys 2>/dev/null
 mount -t devtmpfs dev /dev 2>/dev/null
+script=dom0-test.sh
+read -r cmdline </proc/cmdline
+for word in $cmdline; do
+  case $word in xenia_test=*) script=${word#xenia_test=} ;; esac
+done
+case $script in */* | .*) script="" ;; esac # a file of the data disk's top
 mkdir -p /xen-tier
-if mount -o ro /dev/vdb /xen-tier; then
-  /bin/bash /xen-tier/dom0-test.sh
-else
+if ! mount -o ro /dev/vdb /xen-tier; then
   echo "XEN-TIER-RESULT: FAIL (no data disk /dev/vdb)"
+elif [ -z "$script" ] || [ ! -f "/xen-tier/$script" ]; then
+  echo "XEN-TIER-RESULT: FAIL (no test script '$script' on the data disk)"
+else
+  /bin/bash "/xen-tier/$script"
 fi
 echo "=== DOM0-POWEROFF"
 sync

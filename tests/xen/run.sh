@@ -58,7 +58,7 @@ image_how=cached
 #    and the binaries just built (without debug info: smaller, same code).
 mkdir -p "$stage/bin" "$stage/guest"
 for b in xeniad xenia; do strip --strip-debug -o "$stage/bin/$b" "$bin/$b"; done
-install -m 755 "$here/dom0-test.sh" "$stage/"
+install -m 755 "$here/dom0-test.sh" "$here/dom0-lib.sh" "$stage/"
 cp "$here/guest/xlmade.cfg" "$stage/guest/"
 "$here/build-guest.sh" "$stage/guest/initrd.cpio.gz"
 commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
