@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "daemon/stream/fast_xxhash.h"
 
 namespace xenia::hv {
@@ -49,6 +50,36 @@ bool WaitReady(int fd, short events, const StopCheck& stop) {
 
 }  // namespace
 
+// ---------------------------------------------------------------- SegmentDigests
+
+SegmentDigests::SegmentDigests() : hash_(XXH3_createState()) { XXH3_64bits_reset(hash_); }
+
+SegmentDigests::~SegmentDigests() { XXH3_freeState(hash_); }
+
+void SegmentDigests::Update(const char* data, size_t n) {
+  while (n > 0) {
+    const size_t take = static_cast<size_t>(std::min<int64_t>(kSegmentBytes - fill_, n));
+    XXH3_64bits_update(hash_, data, take);
+    fill_ += static_cast<int64_t>(take);
+    data += take;
+    n -= take;
+    if (fill_ == kSegmentBytes) {
+      done_.push_back(absl::StrFormat("%016x", XXH3_64bits_digest(hash_)));
+      XXH3_64bits_reset(hash_);
+      fill_ = 0;
+    }
+  }
+}
+
+std::string SegmentDigests::Summary() const {
+  std::string out = absl::StrJoin(done_, " ");
+  if (fill_ > 0) {
+    absl::StrAppend(&out, out.empty() ? "" : " ",
+                    absl::StrFormat("%016x", XXH3_64bits_digest(hash_)));
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- PipeToSink
 
 absl::StatusOr<std::unique_ptr<PipeToSink>> PipeToSink::Start(stream::ByteSink& sink,
@@ -86,6 +117,7 @@ void PipeToSink::Copy(std::string prefix) {
     close(read_fd_);
   };
   XXH3_128bits_update(hash_, prefix.data(), prefix.size());
+  segments_.Update(prefix.data(), prefix.size());
   if (absl::Status s = sink_.Write(prefix); !s.ok()) return fail(s);
   bytes_ += static_cast<int64_t>(prefix.size());
   std::vector<char> buffer(kChunk);
@@ -106,6 +138,7 @@ void PipeToSink::Copy(std::string prefix) {
     if (n == 0) break;  // libxl is done and the write end is closed
     const absl::string_view data(buffer.data(), static_cast<size_t>(n));
     XXH3_128bits_update(hash_, data.data(), data.size());
+    segments_.Update(data.data(), data.size());
     if (absl::Status s = sink_.Write(data); !s.ok()) return fail(s);
     bytes_ += n;
   }
@@ -134,6 +167,7 @@ absl::StatusOr<std::unique_ptr<SourceToPipe>> SourceToPipe::Start(stream::ByteSo
   std::unique_ptr<SourceToPipe> pipe(
       new SourceToPipe(source, fds->first, fds->second, std::move(stop)));
   XXH3_128bits_update(pipe->hash_, hashed_prefix.data(), hashed_prefix.size());
+  pipe->segments_.Update(hashed_prefix.data(), hashed_prefix.size());
   pipe->bytes_ = static_cast<int64_t>(hashed_prefix.size());
   pipe->thread_ = std::thread([p = pipe.get()] { p->Copy(); });
   return pipe;
@@ -168,6 +202,7 @@ void SourceToPipe::Copy() {
     }
     if (*n == 0) break;
     XXH3_128bits_update(hash_, buffer.data(), *n);
+    segments_.Update(buffer.data(), *n);
     bytes_ += static_cast<int64_t>(*n);
     size_t done = 0;
     while (libxl_reading && done < *n) {

@@ -20,6 +20,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -29,6 +30,28 @@
 struct XXH3_state_s;
 
 namespace xenia::hv {
+
+// The digests of an image's consecutive 4 MiB segments (counted from its
+// first byte, xl's header included), 16 hex digits each: when a migration's
+// two ends disagree on the whole image's digest, comparing these in both
+// logs says where the bytes differ.
+class SegmentDigests {
+ public:
+  static constexpr int64_t kSegmentBytes = int64_t{4} << 20;
+  SegmentDigests();
+  ~SegmentDigests();
+  SegmentDigests(const SegmentDigests&) = delete;
+  SegmentDigests& operator=(const SegmentDigests&) = delete;
+
+  void Update(const char* data, size_t n);
+  // The digests so far, the last (partial) segment's included; space-separated.
+  std::string Summary() const;
+
+ private:
+  XXH3_state_s* hash_;
+  int64_t fill_ = 0;
+  std::vector<std::string> done_;
+};
 
 // Whether the copy should stop (cancellation, a deadline); polled a few
 // times a second.
@@ -57,6 +80,7 @@ class PipeToSink {
   int64_t bytes() const { return bytes_.load(); }
   // "xxh3-128:" and 32 hex digits, after Finish.
   std::string digest() const;
+  const SegmentDigests& segments() const { return segments_; }
 
  private:
   PipeToSink(stream::ByteSink& sink, int read_fd, int write_fd, StopCheck stop,
@@ -69,6 +93,7 @@ class PipeToSink {
   StopCheck stop_;
   ByteProgress progress_;
   XXH3_state_s* hash_;
+  SegmentDigests segments_;  // the copy's, read after the join
   std::atomic<int64_t> bytes_{0};
   absl::Status status_;  // written by the copy, read after the join
   std::thread thread_;
@@ -96,6 +121,7 @@ class SourceToPipe {
   absl::Status Finish(bool read_rest);
   int64_t bytes() const { return bytes_.load(); }
   std::string digest() const;
+  const SegmentDigests& segments() const { return segments_; }
 
  private:
   SourceToPipe(stream::ByteSource& source, int read_fd, int write_fd, StopCheck stop);
@@ -106,6 +132,7 @@ class SourceToPipe {
   const int write_fd_;
   StopCheck stop_;
   XXH3_state_s* hash_;
+  SegmentDigests segments_;  // the copy's, read after the join
   std::atomic<int64_t> bytes_{0};
   std::atomic<bool> finishing_{false};
   std::atomic<bool> abandoned_{false};

@@ -172,6 +172,10 @@ absl::StatusOr<SaveDomainResult> LibxlHypervisor::SaveDomain(const OpContext& ct
                                 {"seconds", absl::ToDoubleSeconds(clock_.Now() - began)},
                                 {"checkpoint", req.checkpoint},
                                 {"trace_id", ctx.trace_id}});
+  logger_.Debug("image written", {{"domid", domid},
+                                  {"digest", result.digest},
+                                  {"segment_digests", (*pipe)->segments().Summary()},
+                                  {"trace_id", ctx.trace_id}});
   ctx.Progress(100, absl::StrCat("saved ", label));
   return result;
 }
@@ -251,9 +255,12 @@ absl::StatusOr<RestoredDomain> LibxlHypervisor::RestoreDomain(const OpContext& c
                                               req.expected_digest));
   }
   if (!status.ok()) {
-    logger_.Error(
-        "restoring a domain failed",
-        {{"domain", spec.name()}, {"rc", rc}, {"why", status}, {"trace_id", ctx.trace_id}});
+    logger_.Error("restoring a domain failed", {{"domain", spec.name()},
+                                                {"rc", rc},
+                                                {"why", status},
+                                                {"bytes", (*pipe)->bytes()},
+                                                {"segment_digests", (*pipe)->segments().Summary()},
+                                                {"trace_id", ctx.trace_id}});
     DestroyLeftover(domid, spec.uuid());
     return status;
   }
@@ -273,6 +280,10 @@ absl::StatusOr<RestoredDomain> LibxlHypervisor::RestoreDomain(const OpContext& c
                                    {"seconds", absl::ToDoubleSeconds(clock_.Now() - began)},
                                    {"paused", req.start_paused},
                                    {"trace_id", ctx.trace_id}});
+  logger_.Debug("image read", {{"domid", domid},
+                               {"digest", (*pipe)->digest()},
+                               {"segment_digests", (*pipe)->segments().Summary()},
+                               {"trace_id", ctx.trace_id}});
   ctx.Progress(100, absl::StrCat("restored ", label));
   absl::StatusOr<DomainFacts> facts = Lookup(DomainRef{domid, spec.uuid()});
   if (!facts.ok()) return facts.status();
