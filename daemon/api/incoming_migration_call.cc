@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/api/status_mapping.h"
+#include "daemon/stream/fast_xxhash.h"
 
 namespace xenia {
 namespace {
@@ -132,7 +133,19 @@ void IncomingMigration::AcceptLocked(Next* next) {
   switch (incoming_.message_case()) {
     case MigrationMessage::kStreamData: {
       if (stream_ended_) return protocol("stream_data after stream_end");
-      received_bytes_ += static_cast<int64_t>(incoming_.stream_data().size());
+      const std::string& data = incoming_.stream_data();
+      ++data_messages_;
+      if (incoming_.has_stream_data_checksum() &&
+          XXH3_64bits(data.data(), data.size()) != incoming_.stream_data_checksum()) {
+        // What came before is good; the reader fails once it reaches this.
+        FailLocked(absl::DataLossError(
+            absl::StrCat("stream message #", data_messages_, " (stream bytes ", received_bytes_,
+                         " to ", received_bytes_ + static_cast<int64_t>(data.size()),
+                         ") arrived corrupted: its checksum does not match its bytes")));
+        input_done_ = true;
+        return;
+      }
+      received_bytes_ += static_cast<int64_t>(data.size());
       queue_.Push(std::move(*incoming_.mutable_stream_data()));
       return;
     }

@@ -103,6 +103,7 @@ class IncomingMigration final : public stream::ByteSource,
   bool got_first_ ABSL_GUARDED_BY(mu_) = false;
   ChunkQueue queue_ ABSL_GUARDED_BY(mu_);
   int64_t received_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t data_messages_ ABSL_GUARDED_BY(mu_) = 0;
   bool stream_ended_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<Decision> decision_ ABSL_GUARDED_BY(mu_);
   bool reading_ ABSL_GUARDED_BY(mu_) = false;

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "daemon/stream/fast_xxhash.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
@@ -185,6 +186,8 @@ absl::Status DestinationLink::Flush() {
   if (pending_.empty()) return absl::OkStatus();
   MigrationMessage message;
   message.set_stream_data(std::move(pending_));
+  message.set_stream_data_checksum(
+      XXH3_64bits(message.stream_data().data(), message.stream_data().size()));
   pending_.clear();
   const int64_t size = static_cast<int64_t>(message.stream_data().size());
   if (absl::Status s = Send(message); !s.ok()) return s;

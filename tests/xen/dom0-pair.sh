@@ -338,15 +338,20 @@ echo "=== XEN-PAIR-RESULT-$ROLE: $(phase_result dom0_toolstack network xeniad_st
 # two-host.sh scans the serial log after this marker apart.
 echo "=== PVH-BEGIN"
 if [ "$ROLE" = A ]; then
+  step pvh pvh0_create         xeniad_start                step_create pvh0 PVH "tscMode: native"
+  step pvh pvh_migrate_nonlive pvh0_create,peer_reachable  step_migrate pvh0 --no-live
+  [ "${RESULT[pvh_migrate_nonlive]}" = SKIP ] && tell_b "pvh0 not-sent: skipped ($DETAIL)"
   step pvh pvh_create       xeniad_start               step_create pvh1 PVH "tscMode: native"
   step pvh pvh_migrate_live pvh_create,peer_reachable  step_migrate pvh1 --live
   [ "${RESULT[pvh_migrate_live]}" = SKIP ] && tell_b "pvh1 not-sent: skipped ($DETAIL)"
   [ "${RESULT[peer_reachable]}" = PASS ] && tell_b "done"
-  pvh_steps=(pvh_create pvh_migrate_live)
+  pvh_steps=(pvh0_create pvh_migrate_nonlive pvh_create pvh_migrate_live)
 else
+  step pvh pvh0_arrived    xeniad_start  step_arrived pvh0
+  step pvh pvh0_same_guest pvh0_arrived  step_same_guest pvh0
   step pvh pvh_arrived    xeniad_start  step_arrived pvh1
   step pvh pvh_same_guest pvh_arrived   step_same_guest pvh1
-  pvh_steps=(pvh_arrived pvh_same_guest)
+  pvh_steps=(pvh0_arrived pvh0_same_guest pvh_arrived pvh_same_guest)
 fi
 echo "=== XEN-PAIR-PVH-$ROLE: $(phase_result "${pvh_steps[@]}")"
 [ -n "$XENIAD_PID" ] && kill -0 "$XENIAD_PID" 2>/dev/null && step info xeniad_stop - step_xeniad_stop

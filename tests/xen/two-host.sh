@@ -218,6 +218,7 @@ verdict=FAIL
     echo "  host $r: dom0 ready at $(at "$r" '=== DOM0-READY'), xeniad up at $(at "$r" '=== STEP xeniad_start PASS'), the other host's xeniad answered at $(at "$r" '=== STEP peer_reachable PASS')"
   done
   echo "  $(heartbeat_gap pv1)"
+  echo "  $(heartbeat_gap pvh0)"
   echo "  $(heartbeat_gap pvh1)"
   echo "A: $scan_A"
   echo "B: $scan_B"

@@ -136,7 +136,12 @@ absl::StatusOr<SaveDomainResult> LibxlHypervisor::SaveDomain(const OpContext& ct
   absl::Status copied = (*pipe)->Finish();
   if (rc != 0 || !copied.ok()) {
     logger_.Error("saving a domain failed; it runs on",
-                  {{"domid", domid}, {"rc", rc}, {"copy", copied}, {"trace_id", ctx.trace_id}});
+                  {{"domid", domid},
+                   {"rc", rc},
+                   {"copy", copied},
+                   {"bytes", (*pipe)->bytes()},
+                   {"segment_digests", (*pipe)->segments().Summary()},
+                   {"trace_id", ctx.trace_id}});
     // As xl does: the guest carries on where it was (if it was suspended,
     // it is resumed as though the suspend had been cancelled).
     absl::StatusOr<DomainFacts> now = Lookup(req.domain);
