@@ -41,6 +41,7 @@ XENIAD_PORT=7443 # xeniad's own TCP listener, on 127.0.0.1
 FORWARD_PORT=7444 # socat: ME:7444 -> 127.0.0.1:7443
 NOTE_PORT=7445 # on B: A's notes on each migration
 NOWHERE=10.99.0.9 # on the link, but no host has it
+XL_PORT=7446 # on B: xl's own PV move (xl save | socat | xl restore), for comparison
 PEER_TOKEN=/run/xenia/peer-token
 NOTES=/run/pair-notes
 EXIT_NOT_FOUND=3 EXIT_CONFLICT=4 # xenia's exit codes (NOT_FOUND, FAILED_PRECONDITION)
@@ -236,7 +237,59 @@ step_migrate() {
   DETAIL="${secs}s ($figures); gone from here (xl; xenia info: not found); last heartbeat here DOMU-HB ${lasthb:--}"
 }
 
+# xl's own way to move a PV guest to another host (xl migrate is always
+# live, which PV cannot be here): xl save into the link, xl restore on B. For
+# comparison with xenia's non-live move; the summary times both by the guest's
+# heartbeats.
+step_xl_create() { # NAME
+  local n=$1 off t0=$SECONDS
+  off=$(log_size "$n")
+  xl_ create "$T/guest/xlmade.cfg" "name=\"$n\"" || { fail "xl create $n exited $?"; return; }
+  wait_heartbeats "$n" "$off" 120 || { fail "no heartbeat from $n"; return; }
+  DETAIL="domid $(xl_domid "$n"), heartbeat $((SECONDS - t0))s after xl create"
+}
+step_xl_move() { # NAME
+  local n=$1 t0 secs lasthb rc
+  rm -f "/tmp/$n.fifo"
+  mkfifo "/tmp/$n.fifo" || { fail "mkfifo failed"; return; }
+  # B's listener takes one connection: no probe, socat retries the connect.
+  timeout 300 socat -u "OPEN:/tmp/$n.fifo" "TCP:$PEER:$XL_PORT,retry=120,interval=1" &
+  local sender=$!
+  t0=${EPOCHREALTIME/./}
+  DEADLINE_SECS=240 xl_ save "$n" "/tmp/$n.fifo"
+  rc=$?
+  secs=$(elapsed "$t0")
+  lasthb=$(last_heartbeat "$n")
+  wait "$sender"
+  if [ $rc != 0 ]; then
+    tell_b "$n not-sent: xl save exited $rc"
+    fail "xl save $n into the link exited $rc after ${secs}s"
+    return
+  fi
+  tell_b "$n sent lasthb=${lasthb:--}"
+  DETAIL="xl save into the link took ${secs}s; last heartbeat here DOMU-HB ${lasthb:--}"
+}
+
 # ---------------------------------------------------------------- host B
+# step_xl_receive NAME: xl restore of what A's xl save sends; NAME runs here.
+step_xl_receive() {
+  local n=$1 note
+  rm -f "/tmp/$n.fifo"
+  mkfifo "/tmp/$n.fifo" || { fail "mkfifo failed"; return; }
+  timeout 300 socat -u "TCP-LISTEN:$XL_PORT,bind=$ME,reuseaddr" "OPEN:/tmp/$n.fifo" &
+  DEADLINE_SECS=300 xl_ restore "/tmp/$n.fifo" &
+  local restore=$!
+  until_ok 360 "host A's note on $n" heard "$n" || { fail "host A said nothing of $n in 360s"; return; }
+  note=$(note_of "$n")
+  if [[ $note != "$n sent"* ]]; then
+    kill "$restore" 2>/dev/null
+    DETAIL="host A says '$note'"
+    return 77
+  fi
+  wait "$restore" || { fail "xl restore of $n exited $?"; return; }
+  DETAIL="xl restore done; domid $(xl_domid "$n")"
+}
+
 GOT=""
 running_here() { # NAME: xenia info says RUNNING; GOT is "domid state"
   GOT=$(xenia -o json info "$1" 2>/dev/null | jq -r '"\(.status.domid) \(.status.powerState)"')
@@ -326,10 +379,15 @@ if [ "$ROLE" = A ]; then
   step gate pv_migrate_nonlive pv_create,peer_reachable  step_migrate pv1 --no-live
   [ "${RESULT[pv_migrate_nonlive]}" = SKIP ] && tell_b "pv1 not-sent: skipped ($DETAIL)"
   pv_steps=(pv_create pv_refuse_live pv_migrate_nonlive)
+  step info xl_pv_create  peer_reachable  step_xl_create pvx
+  step info xl_pv_move    xl_pv_create    step_xl_move pvx
+  [ "${RESULT[xl_pv_move]}" = SKIP ] && tell_b "pvx not-sent: skipped ($DETAIL)"
 else
   step gate pv_arrived    xeniad_start  step_arrived pv1
   step gate pv_same_guest pv_arrived    step_same_guest pv1
   pv_steps=(pv_arrived pv_same_guest)
+  step info xl_pv_arrived    network        step_xl_receive pvx
+  step info xl_pv_same_guest xl_pv_arrived  step_same_guest pvx
 fi
 report_crashed_processes
 echo "=== XEN-PAIR-RESULT-$ROLE: $(phase_result dom0_toolstack network xeniad_start forwarder peer_reachable "${pv_steps[@]}")"

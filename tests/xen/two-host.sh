@@ -61,6 +61,7 @@ mkdir -p "$stage/bin" "$stage/guest"
 for b in xeniad xenia; do strip --strip-debug -o "$stage/bin/$b" "$bin/$b"; done
 install -m 755 "$here/dom0-pair.sh" "$here/dom0-lib.sh" "$stage/"
 "$here/build-guest.sh" "$stage/guest/initrd.cpio.gz"
+cp "$here/guest/xlmade.cfg" "$stage/guest/" # xl's own PV move, for comparison
 (umask 077 && head -c 32 /dev/urandom | base64 >"$stage/peer-token")
 commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 [ -z "$(git -C "$repo" status --porcelain 2>/dev/null)" ] || commit="$commit+changes"
@@ -218,6 +219,7 @@ verdict=FAIL
     echo "  host $r: dom0 ready at $(at "$r" '=== DOM0-READY'), xeniad up at $(at "$r" '=== STEP xeniad_start PASS'), the other host's xeniad answered at $(at "$r" '=== STEP peer_reachable PASS')"
   done
   echo "  $(heartbeat_gap pv1)"
+  echo "  $(heartbeat_gap pvx) (xl save | socat | xl restore, for comparison)"
   echo "  $(heartbeat_gap pvh0)"
   echo "  $(heartbeat_gap pvh1)"
   echo "A: $scan_A"
