@@ -177,10 +177,12 @@ absl::StatusOr<SaveDomainResult> LibxlHypervisor::SaveDomain(const OpContext& ct
                                 {"seconds", absl::ToDoubleSeconds(clock_.Now() - began)},
                                 {"checkpoint", req.checkpoint},
                                 {"trace_id", ctx.trace_id}});
-  logger_.Debug("image written", {{"domid", domid},
-                                  {"digest", result.digest},
-                                  {"segment_digests", (*pipe)->segments().Summary()},
-                                  {"trace_id", ctx.trace_id}});
+  if (logger_.Enabled(LogLevel::kDebug)) {
+    logger_.Debug("image written", {{"domid", domid},
+                                    {"digest", result.digest},
+                                    {"segment_digests", (*pipe)->segments().Summary()},
+                                    {"trace_id", ctx.trace_id}});
+  }
   ctx.Progress(100, absl::StrCat("saved ", label));
   return result;
 }
@@ -285,10 +287,12 @@ absl::StatusOr<RestoredDomain> LibxlHypervisor::RestoreDomain(const OpContext& c
                                    {"seconds", absl::ToDoubleSeconds(clock_.Now() - began)},
                                    {"paused", req.start_paused},
                                    {"trace_id", ctx.trace_id}});
-  logger_.Debug("image read", {{"domid", domid},
-                               {"digest", (*pipe)->digest()},
-                               {"segment_digests", (*pipe)->segments().Summary()},
-                               {"trace_id", ctx.trace_id}});
+  if (logger_.Enabled(LogLevel::kDebug)) {
+    logger_.Debug("image read", {{"domid", domid},
+                                 {"digest", (*pipe)->digest()},
+                                 {"segment_digests", (*pipe)->segments().Summary()},
+                                 {"trace_id", ctx.trace_id}});
+  }
   ctx.Progress(100, absl::StrCat("restored ", label));
   absl::StatusOr<DomainFacts> facts = Lookup(DomainRef{domid, spec.uuid()});
   if (!facts.ok()) return facts.status();
