@@ -214,3 +214,25 @@ report_crashed_processes() {
   echo "=== dom0 processes that crashed (dmesg):"
   dmesg | grep -E 'segfault at|general protection|traps:' || echo "(none)"
 }
+
+# Canaries: memory that nothing of the tier writes after they are planted (64
+# MiB of random bytes in tmpfs, and the page cache of the guest's kernel and
+# ramdisk), checked at the end. A change there is the emulator corrupting
+# dom0's memory, not a bug in what the tier runs.
+CANARY=/run/canary
+CANARY_SUMS=""
+plant_canaries() {
+  head -c 64M /dev/urandom >"$CANARY"
+  CANARY_SUMS=$(sha256sum "$CANARY" "$GUEST_KERNEL" "$GUEST_RAMDISK")
+}
+check_canaries() {
+  local now changed
+  [ -n "$CANARY_SUMS" ] || { echo "=== CANARIES not planted"; return; }
+  now=$(sha256sum "$CANARY" "$GUEST_KERNEL" "$GUEST_RAMDISK")
+  changed=$(diff <(echo "$CANARY_SUMS") <(echo "$now") | sed -n 's/^> [0-9a-f]*  //p' | paste -sd' ')
+  if [ -z "$changed" ]; then
+    echo "=== CANARIES intact (64 MiB in tmpfs, the guest's kernel and ramdisk)"
+  else
+    echo "=== CANARIES CHANGED: $changed (dom0's memory was corrupted)"
+  fi
+}

@@ -42,6 +42,7 @@ FORWARD_PORT=7444 # socat: ME:7444 -> 127.0.0.1:7443
 NOTE_PORT=7445 # on B: A's notes on each migration
 NOWHERE=10.99.0.9 # on the link, but no host has it
 XL_PORT=7446 # on B: xl's own PV move (xl save | socat | xl restore), for comparison
+XL_MIGRATE_PORT=7447 # on B: xl's own live PVH move (xl migrate | socat | xl migrate-receive)
 PEER_TOKEN=/run/xenia/peer-token
 NOTES=/run/pair-notes
 EXIT_NOT_FOUND=3 EXIT_CONFLICT=4 # xenia's exit codes (NOT_FOUND, FAILED_PRECONDITION)
@@ -241,10 +242,10 @@ step_migrate() {
 # live, which PV cannot be here): xl save into the link, xl restore on B. For
 # comparison with xenia's non-live move; the summary times both by the guest's
 # heartbeats.
-step_xl_create() { # NAME
+step_xl_create() { # NAME [KEY=VALUE...]
   local n=$1 off t0=$SECONDS
   off=$(log_size "$n")
-  xl_ create "$T/guest/xlmade.cfg" "name=\"$n\"" || { fail "xl create $n exited $?"; return; }
+  xl_ create "$T/guest/xlmade.cfg" "name=\"$n\"" "${@:2}" || { fail "xl create $n exited $?"; return; }
   wait_heartbeats "$n" "$off" 120 || { fail "no heartbeat from $n"; return; }
   DETAIL="domid $(xl_domid "$n"), heartbeat $((SECONDS - t0))s after xl create"
 }
@@ -270,6 +271,36 @@ step_xl_move() { # NAME
   DETAIL="xl save into the link took ${secs}s; last heartbeat here DOMU-HB ${lasthb:--}"
 }
 
+# xl's own live migration of a PVH guest, for comparison with xenia's: xl
+# migrate with a transport that tees what xl sends into sha256sum and wc on
+# the way out; B does the same on the way in, so the two ends can tell
+# whether the bytes arrived as they left (xl's stream has no checksum of its
+# own).
+step_xl_migrate() { # NAME
+  local n=$1 t0 secs lasthb rc sum size
+  rm -f "/tmp/$n.out.sum" "/tmp/$n.out.size"
+  cat >"/tmp/$n.send.sh" <<EOF
+#!/bin/bash
+tee >(sha256sum | cut -d' ' -f1 >/tmp/$n.out.sum) >(wc -c >/tmp/$n.out.size) |
+  socat - TCP:$PEER:$XL_MIGRATE_PORT,retry=120,interval=1
+EOF
+  chmod +x "/tmp/$n.send.sh"
+  t0=${EPOCHREALTIME/./}
+  DEADLINE_SECS=240 xl_ migrate -s "" "$n" "/tmp/$n.send.sh"
+  rc=$?
+  secs=$(elapsed "$t0")
+  lasthb=$(last_heartbeat "$n")
+  until_ok 20 "the sums of what xl sent" test -s "/tmp/$n.out.size"
+  sum=$(cat "/tmp/$n.out.sum" 2>/dev/null) size=$(cat "/tmp/$n.out.size" 2>/dev/null)
+  if [ $rc != 0 ]; then
+    tell_b "$n not-sent: xl migrate exited $rc"
+    fail "xl migrate $n exited $rc after ${secs}s"
+    return
+  fi
+  tell_b "$n sent lasthb=${lasthb:--} bytes=${size:--} sha256=${sum:--}"
+  DETAIL="xl migrate took ${secs}s; sent ${size:-?} bytes, sha256 ${sum:0:16}; last heartbeat here DOMU-HB ${lasthb:--}"
+}
+
 # ---------------------------------------------------------------- host B
 # step_xl_receive NAME: xl restore of what A's xl save sends; NAME runs here.
 step_xl_receive() {
@@ -288,6 +319,38 @@ step_xl_receive() {
   fi
   wait "$restore" || { fail "xl restore of $n exited $?"; return; }
   DETAIL="xl restore done; domid $(xl_domid "$n")"
+}
+
+# step_xl_migrate_receive NAME: xl migrate-receive of what A's xl migrate
+# sends; NAME runs here, and the bytes that came are the bytes A sent.
+step_xl_migrate_receive() {
+  local n=$1 note sent_sum sent_size sum size
+  rm -f "/tmp/$n.in.sum" "/tmp/$n.in.size"
+  cat >"/tmp/$n.receive.sh" <<EOF
+#!/bin/bash
+tee >(sha256sum | cut -d' ' -f1 >/tmp/$n.in.sum) >(wc -c >/tmp/$n.in.size) | exec xl migrate-receive
+EOF
+  chmod +x "/tmp/$n.receive.sh"
+  timeout 300 socat "TCP-LISTEN:$XL_MIGRATE_PORT,bind=$ME,reuseaddr" "SYSTEM:/tmp/$n.receive.sh" &
+  local receiver=$!
+  until_ok 360 "host A's note on $n" heard "$n" || { fail "host A said nothing of $n in 360s"; return; }
+  note=$(note_of "$n")
+  if [[ $note != "$n sent"* ]]; then
+    kill "$receiver" 2>/dev/null
+    DETAIL="host A says '$note'"
+    return 77
+  fi
+  wait "$receiver" || echo "--- socat/xl migrate-receive exited $?"
+  until_ok 20 "the sums of what came" test -s "/tmp/$n.in.size"
+  sum=$(cat "/tmp/$n.in.sum" 2>/dev/null) size=$(cat "/tmp/$n.in.size" 2>/dev/null)
+  sent_sum=$(sed -n 's/.*sha256=\([0-9a-f-]*\).*/\1/p' <<<"$note")
+  sent_size=$(sed -n 's/.*bytes=\([0-9-]*\).*/\1/p' <<<"$note")
+  xl_domid "$n" >/dev/null || { fail "xl does not know $n here ($size bytes came, $sent_size sent)"; return; }
+  if [ "$sum" != "$sent_sum" ] || [ "$size" != "$sent_size" ]; then
+    fail "$n runs here as domid $(xl_domid "$n"), but the stream changed on the way: A sent $sent_size bytes (sha256 ${sent_sum:0:16}), $size bytes came (sha256 ${sum:0:16}); xl did not notice"
+    return
+  fi
+  DETAIL="domid $(xl_domid "$n"); the $size bytes that came are those A sent (sha256 ${sum:0:16})"
 }
 
 GOT=""
@@ -363,6 +426,7 @@ dom0_prepare "$HOST_ID"
 cat "$T/build-info" 2>/dev/null
 
 step gate dom0_toolstack - step_dom0_toolstack
+plant_canaries
 echo "=== DOM0-READY role $ROLE, uptime $(uptime_s)s"
 mirror_xeniad_log "[xeniad@$ROLE]"
 mirror_guest_consoles &
@@ -396,21 +460,27 @@ echo "=== XEN-PAIR-RESULT-$ROLE: $(phase_result dom0_toolstack network xeniad_st
 # two-host.sh scans the serial log after this marker apart.
 echo "=== PVH-BEGIN"
 if [ "$ROLE" = A ]; then
-  step pvh pvh0_create         xeniad_start                step_create pvh0 PVH "tscMode: native"
-  step pvh pvh_migrate_nonlive pvh0_create,peer_reachable  step_migrate pvh0 --no-live
-  [ "${RESULT[pvh_migrate_nonlive]}" = SKIP ] && tell_b "pvh0 not-sent: skipped ($DETAIL)"
   step pvh pvh_create       xeniad_start               step_create pvh1 PVH "tscMode: native"
   step pvh pvh_migrate_live pvh_create,peer_reachable  step_migrate pvh1 --live
   [ "${RESULT[pvh_migrate_live]}" = SKIP ] && tell_b "pvh1 not-sent: skipped ($DETAIL)"
+  step pvh pvh0_create         xeniad_start                step_create pvh0 PVH "tscMode: native"
+  step pvh pvh_migrate_nonlive pvh0_create,peer_reachable  step_migrate pvh0 --no-live
+  [ "${RESULT[pvh_migrate_nonlive]}" = SKIP ] && tell_b "pvh0 not-sent: skipped ($DETAIL)"
+  step info xl_pvh_create  peer_reachable  step_xl_create pvhx 'type="pvh"' 'tsc_mode="native"'
+  step info xl_pvh_migrate xl_pvh_create   step_xl_migrate pvhx
+  [ "${RESULT[xl_pvh_migrate]}" = SKIP ] && tell_b "pvhx not-sent: skipped ($DETAIL)"
   [ "${RESULT[peer_reachable]}" = PASS ] && tell_b "done"
-  pvh_steps=(pvh0_create pvh_migrate_nonlive pvh_create pvh_migrate_live)
+  pvh_steps=(pvh_create pvh_migrate_live pvh0_create pvh_migrate_nonlive)
 else
-  step pvh pvh0_arrived    xeniad_start  step_arrived pvh0
-  step pvh pvh0_same_guest pvh0_arrived  step_same_guest pvh0
   step pvh pvh_arrived    xeniad_start  step_arrived pvh1
   step pvh pvh_same_guest pvh_arrived   step_same_guest pvh1
-  pvh_steps=(pvh0_arrived pvh0_same_guest pvh_arrived pvh_same_guest)
+  step pvh pvh0_arrived    xeniad_start  step_arrived pvh0
+  step pvh pvh0_same_guest pvh0_arrived  step_same_guest pvh0
+  step info xl_pvh_arrived    network         step_xl_migrate_receive pvhx
+  step info xl_pvh_same_guest xl_pvh_arrived  step_same_guest pvhx
+  pvh_steps=(pvh_arrived pvh_same_guest pvh0_arrived pvh0_same_guest)
 fi
+check_canaries
 echo "=== XEN-PAIR-PVH-$ROLE: $(phase_result "${pvh_steps[@]}")"
 [ -n "$XENIAD_PID" ] && kill -0 "$XENIAD_PID" 2>/dev/null && step info xeniad_stop - step_xeniad_stop
 xl list

@@ -220,8 +220,12 @@ verdict=FAIL
   done
   echo "  $(heartbeat_gap pv1)"
   echo "  $(heartbeat_gap pvx) (xl save | socat | xl restore, for comparison)"
+  echo "  $(heartbeat_gap pvhx) (xl migrate, live, for comparison)"
   echo "  $(heartbeat_gap pvh0)"
   echo "  $(heartbeat_gap pvh1)"
+  for r in A B; do
+    echo "canaries $r: $(sed -n 's/.*=== CANARIES //p' "$out/serial-$r.log" | tail -1)"
+  done
   echo "A: $scan_A"
   echo "B: $scan_B"
   for r in A B; do
