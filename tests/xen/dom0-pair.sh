@@ -302,21 +302,27 @@ EOF
 }
 
 # ---------------------------------------------------------------- host B
+# await_sent NAME PID: waits for host A's note on NAME. Returns 0 if A sent
+# it; otherwise stops PID (what would have received it) and returns 77
+# (SKIP) with DETAIL saying what A said, or 1 (FAIL) if A said nothing.
+await_sent() {
+  local note
+  until_ok 360 "host A's note on $1" heard "$1" || { fail "host A said nothing of $1 in 360s"; return; }
+  note=$(note_of "$1")
+  [[ $note == "$1 sent"* ]] && return 0
+  kill "$2" 2>/dev/null
+  DETAIL="host A says '$note'"
+  return 77
+}
 # step_xl_receive NAME: xl restore of what A's xl save sends; NAME runs here.
 step_xl_receive() {
-  local n=$1 note
+  local n=$1
   rm -f "/tmp/$n.fifo"
   mkfifo "/tmp/$n.fifo" || { fail "mkfifo failed"; return; }
   timeout 300 socat -u "TCP-LISTEN:$XL_PORT,bind=$ME,reuseaddr" "OPEN:/tmp/$n.fifo" &
   DEADLINE_SECS=300 xl_ restore "/tmp/$n.fifo" &
   local restore=$!
-  until_ok 360 "host A's note on $n" heard "$n" || { fail "host A said nothing of $n in 360s"; return; }
-  note=$(note_of "$n")
-  if [[ $note != "$n sent"* ]]; then
-    kill "$restore" 2>/dev/null
-    DETAIL="host A says '$note'"
-    return 77
-  fi
+  await_sent "$n" "$restore" || return
   wait "$restore" || { fail "xl restore of $n exited $?"; return; }
   DETAIL="xl restore done; domid $(xl_domid "$n")"
 }
@@ -333,13 +339,8 @@ EOF
   chmod +x "/tmp/$n.receive.sh"
   timeout 300 socat "TCP-LISTEN:$XL_MIGRATE_PORT,bind=$ME,reuseaddr" "SYSTEM:/tmp/$n.receive.sh" &
   local receiver=$!
-  until_ok 360 "host A's note on $n" heard "$n" || { fail "host A said nothing of $n in 360s"; return; }
+  await_sent "$n" "$receiver" || return
   note=$(note_of "$n")
-  if [[ $note != "$n sent"* ]]; then
-    kill "$receiver" 2>/dev/null
-    DETAIL="host A says '$note'"
-    return 77
-  fi
   wait "$receiver" || echo "--- socat/xl migrate-receive exited $?"
   until_ok 20 "the sums of what came" test -s "/tmp/$n.in.size"
   sum=$(cat "/tmp/$n.in.sum" 2>/dev/null) size=$(cat "/tmp/$n.in.size" 2>/dev/null)
