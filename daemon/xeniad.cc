@@ -278,8 +278,9 @@ absl::StatusOr<std::unique_ptr<Xeniad>> Xeniad::Start(const DaemonConfig& config
   p->simulator_service = std::make_unique<SimulatorServiceImpl>(*p->gate, p->sim, p->registry,
                                                                 p->unmanaged, *p->names);
   p->access_service = std::make_unique<AccessServiceImpl>(*p->gate);
-  p->migration_service = std::make_unique<MigrationServiceImpl>(
-      *p->gate, *p->engine, p->registry, p->unmanaged, *p->names, p->hypervisor->image_format());
+  p->migration_service =
+      std::make_unique<MigrationServiceImpl>(*p->gate, *p->engine, p->registry, p->unmanaged,
+                                             *p->names, p->hypervisor->image_format(), logger);
   p->event_service = std::make_unique<EventServiceImpl>(*p->gate, *p->events, *p->names,
                                                         config.event_watcher_buffer);
 

@@ -4,7 +4,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/logger.h"
 #include "daemon/api/status_mapping.h"
+#include "daemon/stream/block_digests.h"
 #include "daemon/stream/fast_xxhash.h"
 
 namespace xenia {
@@ -32,8 +34,9 @@ class IncomingMigrationReactor final : public IncomingMigration::Reactor {
 
 }  // namespace
 
-IncomingMigration::IncomingMigration(size_t capacity, absl::Duration stall_limit, First first)
-    : capacity_(capacity), stall_limit_(stall_limit), first_(std::move(first)) {}
+IncomingMigration::IncomingMigration(size_t capacity, absl::Duration stall_limit, First first,
+                                     Logger* logger)
+    : capacity_(capacity), stall_limit_(stall_limit), first_(std::move(first)), logger_(logger) {}
 
 void IncomingMigration::Attach(Reactor* reactor, grpc::CallbackServerContext* ctx) {
   absl::MutexLock lock(&mu_);
@@ -138,6 +141,16 @@ void IncomingMigration::AcceptLocked(Next* next) {
       if (incoming_.has_stream_data_checksum() &&
           XXH3_64bits(data.data(), data.size()) != incoming_.stream_data_checksum()) {
         // What came before is good; the reader fails once it reaches this.
+        // The fingerprints show which part changed on the way, beside the
+        // source's own (its debug log has those of every message it sent).
+        if (logger_ != nullptr) {
+          logger_->Error("migration stream message arrived corrupted",
+                         {{"message", data_messages_},
+                          {"offset", received_bytes_},
+                          {"bytes", data.size()},
+                          {"blocks_64k", stream::BlockDigests(data, 64 << 10)},
+                          {"pages_4k", stream::BlockDigests(data, 4 << 10)}});
+        }
         FailLocked(absl::DataLossError(
             absl::StrCat("stream message #", data_messages_, " (stream bytes ", received_bytes_,
                          " to ", received_bytes_ + static_cast<int64_t>(data.size()),

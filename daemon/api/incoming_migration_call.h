@@ -33,6 +33,8 @@
 
 namespace xenia {
 
+class Logger;
+
 class IncomingMigration final : public stream::ByteSource,
                                 public std::enable_shared_from_this<IncomingMigration> {
  public:
@@ -50,7 +52,10 @@ class IncomingMigration final : public stream::ByteSource,
     absl::Status abort;
   };
 
-  IncomingMigration(size_t capacity, absl::Duration stall_limit, First first);
+  // `logger` (may be null) hears of a message refused on its checksum, with
+  // fingerprints of its blocks to compare with the source's debug log.
+  IncomingMigration(size_t capacity, absl::Duration stall_limit, First first,
+                    Logger* logger = nullptr);
 
   // ByteSource: the stream; 0 after stream_end; an error if the source went
   // away, broke the protocol or stalled.
@@ -93,6 +98,7 @@ class IncomingMigration final : public stream::ByteSource,
   const size_t capacity_;
   const absl::Duration stall_limit_;
   const First first_;
+  Logger* const logger_;
 
   mutable absl::Mutex mu_;
   Reactor* reactor_ ABSL_GUARDED_BY(mu_) = nullptr;

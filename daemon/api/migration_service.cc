@@ -23,13 +23,14 @@ MigrationServiceImpl::MigrationServiceImpl(const CallGate& gate, OperationEngine
                                            const DomainRegistry& registry,
                                            const UnmanagedDomains& unmanaged,
                                            const ResourceNames& names,
-                                           stream::ImageFormat image_format)
+                                           stream::ImageFormat image_format, Logger& logger)
     : gate_(gate),
       engine_(engine),
       registry_(registry),
       unmanaged_(unmanaged),
       names_(names),
-      image_format_(image_format) {}
+      image_format_(image_format),
+      logger_(logger) {}
 
 absl::StatusOr<OperationRequest> MigrationServiceImpl::RequestFor(
     const MigrationMessage& first, std::shared_ptr<IncomingMigration> call) const {
@@ -124,7 +125,8 @@ MigrationServiceImpl::ReceiveMigration(grpc::CallbackServerContext* ctx) {
           }
         }));
   };
-  auto call = std::make_shared<IncomingMigration>(kReceiveBuffer, kStallLimit, std::move(first));
+  auto call =
+      std::make_shared<IncomingMigration>(kReceiveBuffer, kStallLimit, std::move(first), &logger_);
   if (!caller.ok()) call->End(caller.status());
   return StartIncomingMigration(ctx, call);
 }

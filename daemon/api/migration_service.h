@@ -8,6 +8,7 @@
 // Thread-safe: gRPC calls it on its threads.
 #pragma once
 
+#include "common/logger.h"
 #include "daemon/api/call_gate.h"
 #include "daemon/api/incoming_migration_call.h"
 #include "daemon/domain/domain_registry.h"
@@ -24,7 +25,8 @@ class MigrationServiceImpl final : public xenia::v1::MigrationService::CallbackS
   // Everything is borrowed and must outlive the service.
   MigrationServiceImpl(const CallGate& gate, OperationEngine& engine,
                        const DomainRegistry& registry, const UnmanagedDomains& unmanaged,
-                       const ResourceNames& names, stream::ImageFormat image_format);
+                       const ResourceNames& names, stream::ImageFormat image_format,
+                       Logger& logger);
 
   grpc::ServerBidiReactor<xenia::v1::MigrationMessage, xenia::v1::MigrationReply>* ReceiveMigration(
       grpc::CallbackServerContext* ctx) override;
@@ -41,6 +43,7 @@ class MigrationServiceImpl final : public xenia::v1::MigrationService::CallbackS
   const ResourceNames& names_;
   // What this host's backend restores.
   const stream::ImageFormat image_format_;
+  Logger& logger_;
 };
 
 }  // namespace xenia

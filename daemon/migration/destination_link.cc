@@ -5,6 +5,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/logger.h"
+#include "daemon/stream/block_digests.h"
 #include "daemon/stream/fast_xxhash.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -190,6 +192,14 @@ absl::Status DestinationLink::Flush() {
       XXH3_64bits(message.stream_data().data(), message.stream_data().size()));
   pending_.clear();
   const int64_t size = static_cast<int64_t>(message.stream_data().size());
+  ++data_messages_;
+  if (options_.logger != nullptr && options_.logger->Enabled(LogLevel::kDebug)) {
+    options_.logger->Debug("migration stream message sent",
+                           {{"message", data_messages_},
+                            {"offset", bytes_sent_},
+                            {"bytes", size},
+                            {"blocks_64k", stream::BlockDigests(message.stream_data(), 64 << 10)}});
+  }
   if (absl::Status s = Send(message); !s.ok()) return s;
   bytes_sent_ += size;
   return absl::OkStatus();

@@ -32,6 +32,8 @@
 
 namespace xenia {
 
+class Logger;
+
 struct DestinationOptions {
   // "HOST:PORT" of the destination xeniad's TCP listener.
   std::string address;
@@ -42,6 +44,10 @@ struct DestinationOptions {
   absl::Duration stall_limit = absl::Seconds(60);
   // The operation's cancellation flag; may be null.
   const std::atomic<bool>* cancelled = nullptr;
+  // At debug level, hears of every stream message sent, with fingerprints of
+  // its 64 KiB blocks (to find where a message the destination refused on
+  // its checksum changed). May be null.
+  Logger* logger = nullptr;
 };
 
 class DestinationLink final : public stream::ByteSink {
@@ -89,6 +95,7 @@ class DestinationLink final : public stream::ByteSink {
       call_;
   std::string pending_;
   int64_t bytes_sent_ = 0;
+  int64_t data_messages_ = 0;
   bool ended_ = false;
   // The destination has answered once (it was reached).
   bool replied_ = false;

@@ -97,6 +97,7 @@ class MigrateDomainTask final : public OperationTask {
     link_options.address = options_.destination;
     link_options.peer_token = options_.peer_token;
     link_options.cancelled = ctx.hv_context().cancelled;
+    link_options.logger = &ctx.logger();
     absl::StatusOr<std::unique_ptr<DestinationLink>> link =
         DestinationLink::Open(link_options, begin);
     if (!link.ok()) {

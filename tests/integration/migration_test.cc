@@ -10,9 +10,12 @@
 
 #include <fstream>
 #include <string>
+#include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "tests/integration/daemon_fixture.h"
@@ -405,6 +408,20 @@ TEST_F(DomainMigrationTest, ARecordCorruptedInTransitIsCaughtAndNothingIsKept) {
                         {"stream message #", "arrived corrupted", "runs on here"}))
       << done.DebugString();
   ExpectOnlyOnSource("web");
+  // The destination logs the refused message with a fingerprint of each of
+  // its 64 KiB blocks, to compare with the source's debug log.
+  const std::string log = destination_->log();
+  const std::string number = LogField(log, "migration stream message arrived corrupted", "message");
+  EXPECT_TRUE(
+      absl::StrContains(done.error().message(), absl::StrCat("stream message #", number, " ")))
+      << number << " vs " << done.error().message();
+  const std::string key = "blocks_64k=\"";
+  const size_t at = log.find(key);
+  ASSERT_NE(at, std::string::npos) << log;
+  const size_t end = log.find('"', at + key.size());
+  std::vector<std::string> blocks =
+      absl::StrSplit(log.substr(at + key.size(), end - at - key.size()), ' ');
+  EXPECT_EQ(blocks.size(), 16u) << log.substr(at, 400);
 }
 
 // The hand-over's digest does not match the stream the destination verified
