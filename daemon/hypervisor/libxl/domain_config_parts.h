@@ -24,6 +24,8 @@ absl::Status SpecFieldError(absl::string_view field, absl::string_view problem);
 // (which must be empty).
 absl::Status AddDevices(const xenia::v1::DomainSpec& spec, libxl_domain_config* out);
 void DevicesToSpec(const libxl_domain_config& cfg, xenia::v1::DomainSpec* spec);
+// One disk, as DevicesToSpec maps it.
+void DiskToSpec(const libxl_device_disk& d, xenia::v1::Disk* out);
 
 // `text` as 1 to `max_digits` hex digits (nothing else) of a value <= `max`.
 bool ParseBoundedHex(absl::string_view text, size_t max_digits, unsigned int max,

@@ -146,20 +146,6 @@ absl::Status MapDisk(const xenia::v1::Disk& d, const std::string& field, libxl_d
   return absl::OkStatus();
 }
 
-void DiskToSpec(const libxl_device_disk& d, xenia::v1::Disk* out) {
-  out->set_target(Str(d.pdev_path));
-  out->set_vdev(Str(d.vdev));
-  out->set_access(d.readwrite ? xenia::v1::READ_WRITE : xenia::v1::READ_ONLY);
-  out->set_format(FormatFromLibxl(d.format));
-  out->set_backend_type(BackendFromLibxl(d.backend));
-  out->set_cdrom(d.is_cdrom != 0);
-  out->set_backend_domain(Str(d.backend_domname));
-  out->set_script(Str(d.script));
-  out->set_direct_io_safe(d.direct_io_safe);
-  out->set_discard(!libxl_defbool_is_default(d.discard_enable) &&
-                   libxl_defbool_val(d.discard_enable));
-}
-
 // ------------------------------------------------------------------- nics
 
 bool ParseMac(absl::string_view text, libxl_mac* mac) {
@@ -244,6 +230,20 @@ absl::Status MapVtpm(const xenia::v1::Vtpm& v, const std::string& field, int dev
 }
 
 }  // namespace
+
+void DiskToSpec(const libxl_device_disk& d, xenia::v1::Disk* out) {
+  out->set_target(Str(d.pdev_path));
+  out->set_vdev(Str(d.vdev));
+  out->set_access(d.readwrite ? xenia::v1::READ_WRITE : xenia::v1::READ_ONLY);
+  out->set_format(FormatFromLibxl(d.format));
+  out->set_backend_type(BackendFromLibxl(d.backend));
+  out->set_cdrom(d.is_cdrom != 0);
+  out->set_backend_domain(Str(d.backend_domname));
+  out->set_script(Str(d.script));
+  out->set_direct_io_safe(d.direct_io_safe);
+  out->set_discard(!libxl_defbool_is_default(d.discard_enable) &&
+                   libxl_defbool_val(d.discard_enable));
+}
 
 bool ParseBoundedHex(absl::string_view text, size_t max_digits, unsigned int max,
                      unsigned int* out) {
