@@ -242,30 +242,19 @@ void Mapper::MapBoot() {
 
 void Mapper::MapDevices() {
   DomainSpec& spec = out_.spec;
-  if (std::optional<std::vector<std::string>> disks = List("disk", false)) {
-    for (size_t i = 0; i < disks->size(); ++i) {
-      absl::Status s = ParseXlDisk(cfg_, (*disks)[i], spec.add_disks());
-      if (!s.ok()) Fail(absl::StrCat("disk[", i, "]"), s.message());
+  // Each item of the list `key` through `parse`; errors name "key[i]".
+  auto each = [this](const char* key, auto parse) {
+    std::optional<std::vector<std::string>> items = List(key, false);
+    if (!items.has_value()) return;
+    for (size_t i = 0; i < items->size(); ++i) {
+      absl::Status s = parse((*items)[i]);
+      if (!s.ok()) Fail(absl::StrCat(key, "[", i, "]"), s.message());
     }
-  }
-  if (std::optional<std::vector<std::string>> vifs = List("vif", false)) {
-    for (size_t i = 0; i < vifs->size(); ++i) {
-      absl::Status s = ParseXlVif((*vifs)[i], spec.add_network_interfaces());
-      if (!s.ok()) Fail(absl::StrCat("vif[", i, "]"), s.message());
-    }
-  }
-  if (std::optional<std::vector<std::string>> pcis = List("pci", false)) {
-    for (size_t i = 0; i < pcis->size(); ++i) {
-      absl::Status s = ParseXlPci(cfg_, (*pcis)[i], spec.add_pci_devices());
-      if (!s.ok()) Fail(absl::StrCat("pci[", i, "]"), s.message());
-    }
-  }
-  if (std::optional<std::vector<std::string>> vtpms = List("vtpm", false)) {
-    for (size_t i = 0; i < vtpms->size(); ++i) {
-      absl::Status s = ParseXlVtpm((*vtpms)[i], spec.add_vtpms());
-      if (!s.ok()) Fail(absl::StrCat("vtpm[", i, "]"), s.message());
-    }
-  }
+  };
+  each("disk", [&](const std::string& t) { return ParseXlDisk(cfg_, t, spec.add_disks()); });
+  each("vif", [&](const std::string& t) { return ParseXlVif(t, spec.add_network_interfaces()); });
+  each("pci", [&](const std::string& t) { return ParseXlPci(cfg_, t, spec.add_pci_devices()); });
+  each("vtpm", [&](const std::string& t) { return ParseXlVtpm(t, spec.add_vtpms()); });
 }
 
 void Mapper::MapPolicies() {
