@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -24,6 +25,10 @@ absl::Status SpecFieldError(absl::string_view field, absl::string_view problem);
 // (which must be empty).
 absl::Status AddDevices(const xenia::v1::DomainSpec& spec, libxl_domain_config* out);
 void DevicesToSpec(const libxl_domain_config& cfg, xenia::v1::DomainSpec* spec);
+// A disk's format and backend type in libxl's terms; nullopt for an unknown
+// value (and for an unspecified format, which depends on the disk).
+std::optional<libxl_disk_format> FormatToLibxl(xenia::v1::DiskFormat format);
+std::optional<libxl_disk_backend> BackendToLibxl(xenia::v1::DiskBackendType backend);
 // One disk, as DevicesToSpec maps it.
 void DiskToSpec(const libxl_device_disk& d, xenia::v1::Disk* out);
 

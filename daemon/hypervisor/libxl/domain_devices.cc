@@ -26,23 +26,6 @@ std::string Str(const char* s) { return s != nullptr ? s : ""; }
 
 // ------------------------------------------------------------------ disks
 
-std::optional<libxl_disk_format> FormatToLibxl(xenia::v1::DiskFormat format) {
-  switch (format) {
-    case xenia::v1::RAW:
-      return LIBXL_DISK_FORMAT_RAW;
-    case xenia::v1::QCOW:
-      return LIBXL_DISK_FORMAT_QCOW;
-    case xenia::v1::QCOW2:
-      return LIBXL_DISK_FORMAT_QCOW2;
-    case xenia::v1::VHD:
-      return LIBXL_DISK_FORMAT_VHD;
-    case xenia::v1::EMPTY:
-      return LIBXL_DISK_FORMAT_EMPTY;
-    default:
-      return std::nullopt;
-  }
-}
-
 xenia::v1::DiskFormat FormatFromLibxl(libxl_disk_format format) {
   switch (format) {
     case LIBXL_DISK_FORMAT_RAW:
@@ -57,23 +40,6 @@ xenia::v1::DiskFormat FormatFromLibxl(libxl_disk_format format) {
       return xenia::v1::EMPTY;
     default:  // UNKNOWN, and QED, which the spec does not name
       return xenia::v1::DISK_FORMAT_UNSPECIFIED;
-  }
-}
-
-std::optional<libxl_disk_backend> BackendToLibxl(xenia::v1::DiskBackendType backend) {
-  switch (backend) {
-    case xenia::v1::DISK_BACKEND_TYPE_UNSPECIFIED:
-      return LIBXL_DISK_BACKEND_UNKNOWN;  // libxl picks one
-    case xenia::v1::PHY:
-      return LIBXL_DISK_BACKEND_PHY;
-    case xenia::v1::TAP:
-      return LIBXL_DISK_BACKEND_TAP;
-    case xenia::v1::QDISK:
-      return LIBXL_DISK_BACKEND_QDISK;
-    case xenia::v1::STANDALONE:
-      return LIBXL_DISK_BACKEND_STANDALONE;
-    default:
-      return std::nullopt;
   }
 }
 
@@ -230,6 +196,40 @@ absl::Status MapVtpm(const xenia::v1::Vtpm& v, const std::string& field, int dev
 }
 
 }  // namespace
+
+std::optional<libxl_disk_format> FormatToLibxl(xenia::v1::DiskFormat format) {
+  switch (format) {
+    case xenia::v1::RAW:
+      return LIBXL_DISK_FORMAT_RAW;
+    case xenia::v1::QCOW:
+      return LIBXL_DISK_FORMAT_QCOW;
+    case xenia::v1::QCOW2:
+      return LIBXL_DISK_FORMAT_QCOW2;
+    case xenia::v1::VHD:
+      return LIBXL_DISK_FORMAT_VHD;
+    case xenia::v1::EMPTY:
+      return LIBXL_DISK_FORMAT_EMPTY;
+    default:
+      return std::nullopt;
+  }
+}
+
+std::optional<libxl_disk_backend> BackendToLibxl(xenia::v1::DiskBackendType backend) {
+  switch (backend) {
+    case xenia::v1::DISK_BACKEND_TYPE_UNSPECIFIED:
+      return LIBXL_DISK_BACKEND_UNKNOWN;  // libxl picks one
+    case xenia::v1::PHY:
+      return LIBXL_DISK_BACKEND_PHY;
+    case xenia::v1::TAP:
+      return LIBXL_DISK_BACKEND_TAP;
+    case xenia::v1::QDISK:
+      return LIBXL_DISK_BACKEND_QDISK;
+    case xenia::v1::STANDALONE:
+      return LIBXL_DISK_BACKEND_STANDALONE;
+    default:
+      return std::nullopt;
+  }
+}
 
 void DiskToSpec(const libxl_device_disk& d, xenia::v1::Disk* out) {
   out->set_target(Str(d.pdev_path));

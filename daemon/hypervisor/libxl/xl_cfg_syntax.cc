@@ -54,38 +54,6 @@ std::string Report(XluConfig& cfg, const std::string& text) {
   return report.empty() ? absl::StrCat("\"", text, "\" is not valid") : report;
 }
 
-const char* FormatName(xenia::v1::DiskFormat format) {
-  switch (format) {
-    case xenia::v1::RAW:
-      return "raw";
-    case xenia::v1::QCOW:
-      return "qcow";
-    case xenia::v1::QCOW2:
-      return "qcow2";
-    case xenia::v1::VHD:
-      return "vhd";
-    case xenia::v1::EMPTY:
-      return "empty";
-    default:
-      return nullptr;
-  }
-}
-
-const char* BackendName(xenia::v1::DiskBackendType backend) {
-  switch (backend) {
-    case xenia::v1::PHY:
-      return "phy";
-    case xenia::v1::TAP:
-      return "tap";
-    case xenia::v1::QDISK:
-      return "qdisk";
-    case xenia::v1::STANDALONE:
-      return "standalone";
-    default:
-      return nullptr;
-  }
-}
-
 }  // namespace
 
 std::optional<xenia::v1::DomainType> XlDomainType(absl::string_view text) {
@@ -148,13 +116,17 @@ absl::Status ParseXlDisk(XluConfig& cfg, const std::string& text, xenia::v1::Dis
 
 std::string FormatXlDisk(const xenia::v1::Disk& d) {
   std::vector<std::string> parts;
-  if (const char* format = FormatName(d.format())) parts.push_back(absl::StrCat("format=", format));
+  // libxl's own names of formats and backends are xl.cfg's.
+  if (std::optional<libxl_disk_format> format = FormatToLibxl(d.format())) {
+    parts.push_back(absl::StrCat("format=", libxl_disk_format_to_string(*format)));
+  }
   parts.push_back(absl::StrCat("vdev=", d.vdev()));
   if (d.access() == xenia::v1::READ_ONLY) parts.emplace_back("access=ro");
   if (d.access() == xenia::v1::READ_WRITE) parts.emplace_back("access=rw");
   if (d.cdrom()) parts.emplace_back("devtype=cdrom");
-  if (const char* backend = BackendName(d.backend_type())) {
-    parts.push_back(absl::StrCat("backendtype=", backend));
+  if (std::optional<libxl_disk_backend> backend = BackendToLibxl(d.backend_type());
+      backend.has_value() && *backend != LIBXL_DISK_BACKEND_UNKNOWN) {
+    parts.push_back(absl::StrCat("backendtype=", libxl_disk_backend_to_string(*backend)));
   }
   if (!d.backend_domain().empty()) parts.push_back(absl::StrCat("backend=", d.backend_domain()));
   if (!d.script().empty()) parts.push_back(absl::StrCat("script=", d.script()));
