@@ -5,8 +5,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "cli/enum_names.h"
 #include "common/sizes.h"
+#include "common/spec_text/enum_names.h"
 
 namespace xenia::cli {
 namespace {
@@ -53,7 +53,8 @@ absl::Status ApplyCreateFlags(const CreateFlags& flags, xenia::v1::DomainSpec* s
     spec->set_max_vcpus(*flags.max_vcpus);
   }
   if (!flags.type.empty()) {
-    const std::optional<int> type = ParseEnumText(*xenia::v1::DomainType_descriptor(), flags.type);
+    const std::optional<int> type =
+        spec_text::ParseEnumText(*xenia::v1::DomainType_descriptor(), flags.type);
     if (!type.has_value()) {
       return absl::InvalidArgumentError(
           absl::StrCat("--type: unknown guest type \"", flags.type, "\" (use pv, pvh or hvm)"));

@@ -1,41 +1,38 @@
-// Reads a domain spec file for `xenia create`: YAML or JSON in the proto3 JSON
-// mapping of xenia.v1.DomainSpec (field names in lowerCamelCase or
-// snake_case). Errors name the file and the problem:
-//   vm.yaml: unknown field "memroy" in DomainSpec (line 3)
+// Reads a domain spec file for `xenia create`: an xl.cfg(5), or YAML or JSON
+// in the proto3 JSON mapping of xenia.v1.DomainSpec. YAML and JSON are
+// parsed here (common/spec_text); an xl.cfg is sent to the daemon, whose
+// libxlutil reads it (DomainService.ParseDomainConfig), so the CLI needs no
+// Xen libraries.
 //
-// Thread-safe: pure functions (ReadDomainSpecFile reads the file system).
+// Thread-safe: pure functions (ReadSpecFile reads the file system).
 #pragma once
 
 #include <istream>
+#include <optional>
 #include <string>
 
-#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "google/protobuf/message.h"
-#include "xenia/v1/domain.pb.h"
+#include "xenia/v1/domain_service.pb.h"
 
 namespace xenia::cli {
 
-enum class SpecFormat {
-  // By the file name's extension (.json, .yaml, .yml), else by the first
-  // character ('{' means JSON).
-  kAuto,
-  kYaml,
-  kJson,
+struct SpecFile {
+  // The name for messages: the path, or "<stdin>".
+  std::string source;
+  std::string text;
 };
 
-// Parses `text` into `msg`. `source` names the text in errors ("vm.yaml",
-// "<stdin>"). Every error is INVALID_ARGUMENT "source: problem".
-absl::Status ParseMessageText(absl::string_view text, absl::string_view source, SpecFormat format,
-                              google::protobuf::Message* msg);
+// Reads `path` ("-" reads `stdin_stream`). INVALID_ARGUMENT naming the path
+// when it cannot be read.
+absl::StatusOr<SpecFile> ReadSpecFile(const std::string& path, std::istream& stdin_stream);
 
-absl::StatusOr<xenia::v1::DomainSpec> ParseDomainSpec(absl::string_view text,
-                                                      absl::string_view source,
-                                                      SpecFormat format = SpecFormat::kAuto);
+// The format of a spec file: by its extension (.cfg and .xl: XL; .json;
+// .yaml and .yml), else by its text: a first setting line of the form
+// `key = ...` is xl.cfg, a leading '{' is JSON, anything else YAML.
+xenia::v1::ConfigFormat DetectSpecFormat(const SpecFile& file);
 
-// Reads `path` ("-" reads `stdin_stream`) and parses it.
-absl::StatusOr<xenia::v1::DomainSpec> ReadDomainSpecFile(const std::string& path,
-                                                         std::istream& stdin_stream);
+// "xl", "json" or "yaml" (any case); nullopt otherwise.
+std::optional<xenia::v1::ConfigFormat> ParseConfigFormatName(absl::string_view text);
 
 }  // namespace xenia::cli

@@ -9,9 +9,9 @@
 #include "absl/time/time.h"
 #include "cli/commands/commands.h"
 #include "cli/connection.h"
-#include "cli/enum_names.h"
 #include "cli/exit_codes.h"
 #include "cli/resource_names.h"
+#include "common/spec_text/enum_names.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace xenia::cli {

@@ -3,10 +3,10 @@
 #include "absl/strings/str_cat.h"
 #include "cli/commands/commands.h"
 #include "cli/connection.h"
-#include "cli/enum_names.h"
 #include "cli/exit_codes.h"
 #include "cli/output/render_domain.h"
 #include "cli/resource_names.h"
+#include "common/spec_text/enum_names.h"
 
 namespace xenia::cli {
 namespace {
@@ -16,10 +16,12 @@ int RunList(CommandEnv& env, const ListOptions& o) {
   request.set_parent(std::string(kThisHost));
   request.set_page_size(1000);
   if (!o.state.empty()) {
-    const std::optional<int> state = ParseEnumText(*xenia::v1::PowerState_descriptor(), o.state);
+    const std::optional<int> state =
+        spec_text::ParseEnumText(*xenia::v1::PowerState_descriptor(), o.state);
     if (!state.has_value()) {
-      return env.UsageError(absl::StrCat("--state: unknown state \"", o.state, "\" (one of ",
-                                         EnumChoices(*xenia::v1::PowerState_descriptor()), ")"));
+      return env.UsageError(
+          absl::StrCat("--state: unknown state \"", o.state, "\" (one of ",
+                       spec_text::EnumChoices(*xenia::v1::PowerState_descriptor()), ")"));
     }
     request.set_filter(absl::StrCat("power_state = ", xenia::v1::PowerState_Name(*state)));
   }
@@ -61,7 +63,7 @@ void AddListInfoCommands(CLI::App& app, ListOptions& list, InfoOptions& info,
   CLI::App* list_cmd = app.add_subcommand("list", "List the host's domains (xl list)");
   list_cmd->add_option(
       "--state", list.state,
-      "Only domains in this state: " + EnumChoices(*xenia::v1::PowerState_descriptor()));
+      "Only domains in this state: " + spec_text::EnumChoices(*xenia::v1::PowerState_descriptor()));
   registry.Add(list_cmd, "list", [&list](CommandEnv& env) { return RunList(env, list); });
 
   CLI::App* info_cmd = app.add_subcommand("info", "Show one domain");

@@ -5,12 +5,12 @@
 #include "cli/commands/commands.h"
 #include "cli/connection.h"
 #include "cli/durations.h"
-#include "cli/enum_names.h"
 #include "cli/exit_codes.h"
 #include "cli/operation_result.h"
 #include "cli/output/render_operation.h"
 #include "cli/resource_names.h"
 #include "cli/wait.h"
+#include "common/spec_text/enum_names.h"
 
 namespace xenia::cli {
 namespace {
@@ -23,10 +23,12 @@ int RunList(CommandEnv& env, const OpsOptions& o) {
     terms.push_back(absl::StrCat("target = \"", DomainResourceName(o.domain), "\""));
   }
   if (!o.state.empty()) {
-    const std::optional<int> state = ParseEnumText(*Operation::State_descriptor(), o.state);
+    const std::optional<int> state =
+        spec_text::ParseEnumText(*Operation::State_descriptor(), o.state);
     if (!state.has_value()) {
       return env.UsageError(absl::StrCat("--state: unknown state \"", o.state, "\" (one of ",
-                                         EnumChoices(*Operation::State_descriptor()), ")"));
+                                         spec_text::EnumChoices(*Operation::State_descriptor()),
+                                         ")"));
     }
     terms.push_back(absl::StrCat("state = ", Operation::State_Name(*state)));
   }
@@ -114,8 +116,9 @@ void AddOpsCommands(CLI::App& app, OpsOptions& o, CommandRegistry& registry) {
 
   CLI::App* list = ops->add_subcommand("list", "List operations");
   list->add_option("--domain", o.domain, "Only those acting on this domain");
-  list->add_option("--state", o.state,
-                   "Only those in this state: " + EnumChoices(*Operation::State_descriptor()));
+  list->add_option(
+      "--state", o.state,
+      "Only those in this state: " + spec_text::EnumChoices(*Operation::State_descriptor()));
   registry.Add(list, "ops list", [&o](CommandEnv& env) { return RunList(env, o); });
 
   CLI::App* get = ops->add_subcommand("get", "Show one operation");

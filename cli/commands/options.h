@@ -61,9 +61,16 @@ struct MigrateOptions {
 struct CreateOptions {
   // The spec file; "-" is stdin; empty when the flags describe the domain.
   std::string file;
+  // --format: "xl", "yaml" or "json"; empty: by the file's name and text.
+  std::string format;
   CreateFlags flags;
   bool start = false;
   MutationFlags mutation;
+};
+
+struct ConfigOptions {
+  std::string name;
+  std::string format = "xl";
 };
 
 struct ListOptions {
@@ -119,6 +126,7 @@ struct CommandOptions {
   RestoreOptions restore;
   MigrateOptions migrate;
   CreateOptions create;
+  ConfigOptions config;
   ListOptions list;
   InfoOptions info;
   OpsOptions ops;

@@ -1,6 +1,5 @@
-// Machine-readable output: a message in the proto3 JSON mapping
-// (lowerCamelCase names, 64-bit integers as strings, defaults left out), or
-// the same document as block-style YAML with the keys in the same order.
+// The CLI's machine-readable output formats (-o json|yaml), rendered through
+// common/spec_text/json_yaml.h.
 //
 // Thread-safe: pure functions.
 #pragma once
@@ -18,16 +17,6 @@ enum class OutputFormat { kTable, kJson, kYaml };
 
 // "table", "json", "yaml".
 std::optional<OutputFormat> ParseOutputFormat(absl::string_view text);
-
-// Indented JSON ending in a newline.
-absl::StatusOr<std::string> MessageToJson(const google::protobuf::Message& msg);
-
-// YAML for a JSON document, ending in a newline. Strings that YAML would read
-// as something else ("512", "true", "") are quoted; so int64 values, which
-// proto3 JSON writes as strings, stay strings.
-absl::StatusOr<std::string> JsonToYaml(absl::string_view json);
-
-absl::StatusOr<std::string> MessageToYaml(const google::protobuf::Message& msg);
 
 // kJson or kYaml; kTable is refused with INTERNAL (tables are per resource).
 absl::StatusOr<std::string> FormatMessage(const google::protobuf::Message& msg,

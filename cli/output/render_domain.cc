@@ -7,11 +7,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/durations.h"
-#include "cli/enum_names.h"
 #include "cli/output/cells.h"
 #include "cli/output/table.h"
 #include "cli/resource_names.h"
 #include "common/sizes.h"
+#include "common/spec_text/enum_names.h"
 
 namespace xenia::cli {
 namespace {
@@ -38,7 +38,7 @@ std::string Mib(int64_t mib) { return mib > 0 ? FormatMib(mib) : "-"; }
 }  // namespace
 
 std::string PowerStateText(xenia::v1::PowerState state) {
-  return EnumText(*xenia::v1::PowerState_descriptor(), state);
+  return spec_text::EnumText(*xenia::v1::PowerState_descriptor(), state);
 }
 
 std::string RenderDomainTable(const xenia::v1::ListDomainsResponse& list) {
@@ -70,7 +70,7 @@ std::string RenderDomainInfo(const Domain& d) {
       {"name", DomainName(d)},
       {"resource", OrDash(d.name())},
       {"uuid", OrDash(spec.uuid())},
-      {"type", EnumText(*xenia::v1::DomainType_descriptor(), spec.type())},
+      {"type", spec_text::EnumText(*xenia::v1::DomainType_descriptor(), spec.type())},
       {"state", PowerStateText(status.power_state())},
       {"domid", exists ? std::to_string(status.domid()) : "-"},
       {"managed", YesNo(status.managed())},
@@ -99,16 +99,17 @@ std::string RenderDomainInfo(const Domain& d) {
     std::sort(labels.begin(), labels.end());
     rows.emplace_back("labels", absl::StrJoin(labels, ", "));
   }
-  rows.insert(rows.end(), {
-                              {"created", FormatTimestamp(d.create_time())},
-                              {"started", FormatTimestamp(status.start_time())},
-                              {"state changed", FormatTimestamp(status.state_change_time())},
-                              {"last shutdown reason",
-                               EnumText(*xenia::v1::DomainStatus::ShutdownReason_descriptor(),
-                                        status.last_shutdown_reason())},
-                              {"message", OrDash(status.message())},
-                              {"current operation", OrDash(status.current_operation())},
-                          });
+  rows.insert(rows.end(),
+              {
+                  {"created", FormatTimestamp(d.create_time())},
+                  {"started", FormatTimestamp(status.start_time())},
+                  {"state changed", FormatTimestamp(status.state_change_time())},
+                  {"last shutdown reason",
+                   spec_text::EnumText(*xenia::v1::DomainStatus::ShutdownReason_descriptor(),
+                                       status.last_shutdown_reason())},
+                  {"message", OrDash(status.message())},
+                  {"current operation", OrDash(status.current_operation())},
+              });
   if (!status.save_image().empty()) rows.emplace_back("save image", status.save_image());
   return RenderKeyValues(rows);
 }

@@ -4,11 +4,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "cli/enum_names.h"
 #include "cli/output/cells.h"
 #include "cli/output/render_migration.h"
 #include "cli/output/table.h"
 #include "cli/resource_names.h"
+#include "common/spec_text/enum_names.h"
 
 namespace xenia::cli {
 namespace {
@@ -60,7 +60,7 @@ std::string Progress(const Operation& op) { return absl::StrCat(op.progress_perc
 }  // namespace
 
 std::string OperationStateText(Operation::State state) {
-  return EnumText(*Operation::State_descriptor(), state);
+  return spec_text::EnumText(*Operation::State_descriptor(), state);
 }
 
 std::string RenderOperationTable(const xenia::v1::ListOperationsResponse& list) {

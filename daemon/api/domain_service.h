@@ -77,6 +77,13 @@ class DomainServiceImpl final : public xenia::v1::DomainService::CallbackService
   grpc::ServerUnaryReactor* MigrateDomain(grpc::CallbackServerContext* ctx,
                                           const xenia::v1::MigrateDomainRequest* request,
                                           xenia::v1::Operation* response) override;
+  // domain_config_text.cc.
+  grpc::ServerUnaryReactor* ParseDomainConfig(
+      grpc::CallbackServerContext* ctx, const xenia::v1::ParseDomainConfigRequest* request,
+      xenia::v1::ParseDomainConfigResponse* response) override;
+  grpc::ServerUnaryReactor* ExportDomainConfig(grpc::CallbackServerContext* ctx,
+                                               const xenia::v1::ExportDomainConfigRequest* request,
+                                               xenia::v1::DomainConfigText* response) override;
   grpc::ServerUnaryReactor* AdoptDomain(grpc::CallbackServerContext* ctx,
                                         const xenia::v1::AdoptDomainRequest* request,
                                         xenia::v1::Operation* response) override;

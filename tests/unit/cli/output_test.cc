@@ -4,12 +4,16 @@
 #include "cli/output/render_host.h"
 #include "cli/output/render_operation.h"
 #include "cli/output/table.h"
+#include "common/spec_text/json_yaml.h"
 #include "gtest/gtest.h"
 #include "tests/unit/cli/fake_xeniad.h"
 
 namespace xenia::cli {
 namespace {
 
+using spec_text::JsonToYaml;
+using spec_text::MessageToJson;
+using spec_text::MessageToYaml;
 using testing::MakeDomain;
 using testing::MakeOperation;
 using xenia::v1::Operation;

@@ -7,151 +7,42 @@
 namespace xenia::cli {
 namespace {
 
-using xenia::v1::DomainSpec;
-
-std::string ErrorOf(absl::string_view text, absl::string_view source,
-                    SpecFormat format = SpecFormat::kAuto) {
-  absl::StatusOr<DomainSpec> spec = ParseDomainSpec(text, source, format);
-  EXPECT_FALSE(spec.ok()) << text;
-  if (spec.ok()) return "";
-  EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument);
-  return std::string(spec.status().message());
-}
-
-TEST(SpecFileTest, YamlWithBothNameStyles) {
-  absl::StatusOr<DomainSpec> spec = ParseDomainSpec(R"(
-name: web1
-type: PVH
-memory_mib: 512
-maxMemoryMib: 1024
-vcpus: 2
-kernel: /boot/vmlinuz
-bootloaderArgs: [a, "b"]
-disks:
-  - vdev: xvda
-    target: /var/lib/xen/web1.img
-    access: READ_WRITE
-labels:
-  tier: web
-  replicas: 3
-driver_domain: false
-)",
-                                                    "vm.yaml");
-  ASSERT_TRUE(spec.ok()) << spec.status();
-  EXPECT_EQ(spec->name(), "web1");
-  EXPECT_EQ(spec->type(), xenia::v1::PVH);
-  EXPECT_EQ(spec->memory_mib(), 512);
-  EXPECT_EQ(spec->max_memory_mib(), 1024);
-  EXPECT_EQ(spec->vcpus(), 2);
-  EXPECT_EQ(spec->kernel(), "/boot/vmlinuz");
-  ASSERT_EQ(spec->bootloader_args_size(), 2);
-  ASSERT_EQ(spec->disks_size(), 1);
-  EXPECT_EQ(spec->disks(0).vdev(), "xvda");
-  EXPECT_EQ(spec->disks(0).access(), xenia::v1::READ_WRITE);
-  EXPECT_EQ(spec->labels().at("replicas"), "3");  // a string in a map<string,string>
-}
-
-TEST(SpecFileTest, YamlScalarsFollowTheFieldType) {
-  absl::StatusOr<DomainSpec> spec = ParseDomainSpec("name: 123\nuuid: true\ntype: hvm\n", "a.yaml");
-  ASSERT_TRUE(spec.ok()) << spec.status();
-  EXPECT_EQ(spec->name(), "123");
-  EXPECT_EQ(spec->uuid(), "true");
-  EXPECT_EQ(spec->type(), xenia::v1::HVM);
-}
-
-TEST(SpecFileTest, UnknownFieldNamesFileFieldAndType) {
-  EXPECT_EQ(ErrorOf("name: web1\nmemroy: 512\n", "vm.yaml"),
-            "vm.yaml: unknown field \"memroy\" in DomainSpec (line 2)");
-  EXPECT_EQ(ErrorOf("name: web1\ndisks:\n  - vdev: xvda\n    vdevv: x\n", "vm.yaml"),
-            "vm.yaml: unknown field \"vdevv\" in Disk at disks[0] (line 4)");
-  EXPECT_EQ(ErrorOf(R"({"name": "web1", "memroy": 512})", "vm.json"),
-            "vm.json: unknown field \"memroy\" in DomainSpec (line 1)");
-}
-
-TEST(SpecFileTest, WrongTypes) {
-  EXPECT_EQ(ErrorOf("vcpus: two\n", "vm.yaml"),
-            "vm.yaml: field \"vcpus\" in DomainSpec: expected an integer, got \"two\" (line 1)");
-  EXPECT_EQ(
-      ErrorOf("vcpus: 3000000000\n", "vm.yaml"),
-      "vm.yaml: field \"vcpus\" in DomainSpec: 3000000000 is out of range for int32 (line 1)");
-  EXPECT_EQ(ErrorOf("memory_mib: 512M\n", "vm.yaml"),
-            "vm.yaml: field \"memory_mib\" in DomainSpec: expected an integer, got \"512M\" "
-            "(line 1)");
-  EXPECT_EQ(ErrorOf("disks:\n  vdev: xvda\n", "vm.yaml"),
-            "vm.yaml: field \"disks\" in DomainSpec: expected a list, got a mapping (line 2)");
-  EXPECT_EQ(ErrorOf("driverDomain: yes\n", "vm.yaml"),
-            "vm.yaml: field \"driverDomain\" in DomainSpec: expected true or false, got \"yes\" "
-            "(line 1)");
-  EXPECT_EQ(ErrorOf("type: xen\n", "vm.yaml"),
-            "vm.yaml: field \"type\" in DomainSpec: unknown value \"xen\" (one of PV, PVH, HVM) "
-            "(line 1)");
-  EXPECT_EQ(ErrorOf("name: [a]\n", "vm.yaml"),
-            "vm.yaml: field \"name\" in DomainSpec: expected a single value, got a list (line 1)");
-  EXPECT_EQ(ErrorOf(R"({"name": 5})", "vm.json"),
-            "vm.json: field \"name\" in DomainSpec: expected a string, got 5 (line 1)");
-  EXPECT_EQ(ErrorOf("name: a\nmemoryMib: 1\nmemory_mib: 2\n", "vm.yaml"),
-            "vm.yaml: field \"memory_mib\" in DomainSpec is given twice (line 3)");
-}
-
-TEST(SpecFileTest, EmptyAndNonMappingDocuments) {
-  EXPECT_EQ(ErrorOf("", "vm.yaml"), "vm.yaml: empty document; expected a DomainSpec mapping");
-  EXPECT_EQ(ErrorOf("# only a comment\n", "vm.yaml"),
-            "vm.yaml: empty document; expected a DomainSpec mapping");
-  EXPECT_EQ(ErrorOf("  \n", "vm.json"), "vm.json: empty document; expected a DomainSpec object");
-  EXPECT_EQ(ErrorOf("- a\n- b\n", "vm.yaml"),
-            "vm.yaml: expected a mapping (a DomainSpec), got a list");
-  EXPECT_EQ(ErrorOf("just words\n", "vm.yaml"),
-            "vm.yaml: expected a mapping (a DomainSpec), got \"just words\"");
-  EXPECT_EQ(ErrorOf("name: a\n---\nname: b\n", "vm.yaml"),
-            "vm.yaml: holds 2 documents; expected one DomainSpec");
-}
-
-TEST(SpecFileTest, SyntaxErrors) {
-  EXPECT_EQ(ErrorOf("name: [a\n", "vm.yaml").rfind("vm.yaml: invalid YAML: ", 0), 0u);
-  EXPECT_EQ(ErrorOf(R"({"name": "a",)", "vm.json").rfind("vm.json: invalid JSON: ", 0), 0u);
-}
-
-TEST(SpecFileTest, JsonParsedDirectly) {
-  absl::StatusOr<DomainSpec> spec = ParseDomainSpec(
-      R"({"name": "web1", "memory_mib": "512", "vcpus": 2, "type": "PV", "driverDomain": true})",
-      "vm.json");
-  ASSERT_TRUE(spec.ok()) << spec.status();
-  EXPECT_EQ(spec->memory_mib(), 512);
-  EXPECT_EQ(spec->type(), xenia::v1::PV);
-  EXPECT_TRUE(spec->driver_domain());
-}
-
-TEST(SpecFileTest, JsonLayoutsYamlWouldFrownOn) {
-  absl::StatusOr<DomainSpec> compact =
-      ParseDomainSpec(R"({"name":"web1","memoryMib":"512","cmdline":"a # b\/c"})", "vm.json");
-  ASSERT_TRUE(compact.ok()) << compact.status();
-  EXPECT_EQ(compact->cmdline(), "a # b/c");
-  absl::StatusOr<DomainSpec> tabs =
-      ParseDomainSpec("{\n\t\"name\": \"web1\",\n\t\"vcpus\": 2\n}\n", "vm.json");
-  ASSERT_TRUE(tabs.ok()) << tabs.status();
-  EXPECT_EQ(tabs->vcpus(), 2);
-}
-
-TEST(SpecFileTest, FormatDetection) {
-  // No extension: '{' means JSON, where a number is not a string.
-  EXPECT_FALSE(ParseDomainSpec(R"({"name": 5})", "<stdin>").ok());
-  EXPECT_TRUE(ParseDomainSpec("name: 5\n", "<stdin>").ok());
-  EXPECT_TRUE(ParseDomainSpec("{name: 5}", "vm.yml").ok());
-  EXPECT_TRUE(ParseDomainSpec("{name: 5}", "<stdin>", SpecFormat::kYaml).ok());
-}
-
 TEST(SpecFileTest, ReadsFilesAndStdin) {
   std::istringstream in("name: piped\nmemoryMib: 64\n");
-  absl::StatusOr<DomainSpec> spec = ReadDomainSpecFile("-", in);
-  ASSERT_TRUE(spec.ok()) << spec.status();
-  EXPECT_EQ(spec->name(), "piped");
+  absl::StatusOr<SpecFile> piped = ReadSpecFile("-", in);
+  ASSERT_TRUE(piped.ok()) << piped.status();
+  EXPECT_EQ(piped->source, "<stdin>");
+  EXPECT_EQ(piped->text, "name: piped\nmemoryMib: 64\n");
 
   std::istringstream empty;
-  absl::StatusOr<DomainSpec> missing = ReadDomainSpecFile("/nonexistent/vm.yaml", empty);
+  absl::StatusOr<SpecFile> missing = ReadSpecFile("/nonexistent/vm.yaml", empty);
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(missing.status().message(),
             "/nonexistent/vm.yaml: cannot read: No such file or directory");
+}
+
+TEST(SpecFileTest, FormatByExtensionThenByText) {
+  EXPECT_EQ(DetectSpecFormat({"vm.cfg", "name: x\n"}), xenia::v1::XL);
+  EXPECT_EQ(DetectSpecFormat({"guests/db.XL", ""}), xenia::v1::XL);
+  EXPECT_EQ(DetectSpecFormat({"vm.json", "name = \"x\"\n"}), xenia::v1::JSON);
+  EXPECT_EQ(DetectSpecFormat({"vm.yml", "{}"}), xenia::v1::YAML);
+  // No telling extension: the first line that is not blank or a comment.
+  EXPECT_EQ(DetectSpecFormat({"<stdin>", "# a PV guest\n\nname = \"web\"\nmemory = 512\n"}),
+            xenia::v1::XL);
+  EXPECT_EQ(DetectSpecFormat({"/etc/xen/web", "kernel=\"/boot/vmlinuz\"\n"}), xenia::v1::XL);
+  EXPECT_EQ(DetectSpecFormat({"<stdin>", "# web\nname: web\nmemoryMib: 512\n"}), xenia::v1::YAML);
+  EXPECT_EQ(DetectSpecFormat({"<stdin>", "  {\"name\": \"web\"}"}), xenia::v1::JSON);
+  EXPECT_EQ(DetectSpecFormat({"<stdin>", ""}), xenia::v1::YAML);
+  // A YAML value holding '=' is still YAML.
+  EXPECT_EQ(DetectSpecFormat({"<stdin>", "cmdline: root=/dev/xvda1\n"}), xenia::v1::YAML);
+}
+
+TEST(SpecFileTest, FormatNames) {
+  EXPECT_EQ(ParseConfigFormatName("xl"), xenia::v1::XL);
+  EXPECT_EQ(ParseConfigFormatName("YAML"), xenia::v1::YAML);
+  EXPECT_EQ(ParseConfigFormatName("Json"), xenia::v1::JSON);
+  EXPECT_EQ(ParseConfigFormatName("toml"), std::nullopt);
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
-#include "cli/yaml_scalar.h"
+#include "common/spec_text/yaml_scalar.h"
 
 #include "absl/strings/ascii.h"
 
-namespace xenia::cli {
+namespace xenia::spec_text {
 namespace {
 
 bool AllOf(absl::string_view s, bool (*pred)(unsigned char)) {
@@ -74,4 +74,4 @@ bool NeedsQuotesAsString(absl::string_view text) {
          lower == "n";
 }
 
-}  // namespace xenia::cli
+}  // namespace xenia::spec_text

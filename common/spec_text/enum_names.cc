@@ -1,4 +1,4 @@
-#include "cli/enum_names.h"
+#include "common/spec_text/enum_names.h"
 
 #include <vector>
 
@@ -6,7 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 
-namespace xenia::cli {
+namespace xenia::spec_text {
 
 std::string EnumText(const google::protobuf::EnumDescriptor& type, int value) {
   if (value == 0) return "-";
@@ -31,4 +31,4 @@ std::string EnumChoices(const google::protobuf::EnumDescriptor& type) {
   return absl::StrJoin(names, ", ");
 }
 
-}  // namespace xenia::cli
+}  // namespace xenia::spec_text

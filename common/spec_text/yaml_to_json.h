@@ -15,7 +15,7 @@
 #include "google/protobuf/descriptor.h"
 #include "yaml-cpp/yaml.h"
 
-namespace xenia::cli {
+namespace xenia::spec_text {
 
 // `doc` must be a mapping. With `json_source`, the document was written as
 // JSON and JSON's types are enforced: a number where a string belongs is an
@@ -28,4 +28,4 @@ absl::StatusOr<std::string> YamlToProtoJson(const YAML::Node& doc,
 // Appends `s` as a JSON string literal.
 void AppendJsonString(std::string* out, absl::string_view s);
 
-}  // namespace xenia::cli
+}  // namespace xenia::spec_text

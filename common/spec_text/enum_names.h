@@ -10,7 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/descriptor.h"
 
-namespace xenia::cli {
+namespace xenia::spec_text {
 
 // "-" for the zero (UNSPECIFIED) value; the number for values the descriptor
 // does not know.
@@ -23,4 +23,4 @@ std::optional<int> ParseEnumText(const google::protobuf::EnumDescriptor& type,
 // "shutoff, running, paused, ..." (every value but the zero one).
 std::string EnumChoices(const google::protobuf::EnumDescriptor& type);
 
-}  // namespace xenia::cli
+}  // namespace xenia::spec_text

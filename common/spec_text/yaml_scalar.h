@@ -7,7 +7,7 @@
 
 #include "absl/strings/string_view.h"
 
-namespace xenia::cli {
+namespace xenia::spec_text {
 
 enum class ScalarKind { kString, kNull, kBool, kInt, kFloat };
 
@@ -18,4 +18,4 @@ ScalarKind ClassifyPlainScalar(absl::string_view text);
 // 1.1's yes/no/on/off/y/n that older readers still apply.
 bool NeedsQuotesAsString(absl::string_view text);
 
-}  // namespace xenia::cli
+}  // namespace xenia::spec_text

@@ -1,4 +1,4 @@
-#include "cli/yaml_to_json.h"
+#include "common/spec_text/yaml_to_json.h"
 
 #include <cstdint>
 #include <set>
@@ -8,10 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
-#include "cli/enum_names.h"
-#include "cli/yaml_scalar.h"
+#include "common/spec_text/enum_names.h"
+#include "common/spec_text/yaml_scalar.h"
 
-namespace xenia::cli {
+namespace xenia::spec_text {
 namespace {
 
 using google::protobuf::Descriptor;
@@ -419,4 +419,4 @@ absl::StatusOr<std::string> YamlToProtoJson(const YAML::Node& doc,
   return out;
 }
 
-}  // namespace xenia::cli
+}  // namespace xenia::spec_text
