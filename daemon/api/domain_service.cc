@@ -10,6 +10,7 @@
 #include "daemon/api/status_mapping.h"
 #include "daemon/domain/domain_proto.h"
 #include "daemon/domain/spec_validation.h"
+#include "daemon/hypervisor/disk_targets.h"
 #include "daemon/operations/domain_tasks.h"
 #include "daemon/proto_time.h"
 
@@ -201,6 +202,10 @@ grpc::ServerUnaryReactor* DomainServiceImpl::CreateDomain(
   }
   xenia::v1::DomainSpec spec = request->spec();
   if (absl::Status s = ValidateAndDefaultSpec(&spec); !s.ok()) return Fail(reactor, s);
+  if (std::vector<std::string> missing = hv::DiskTargetProblems(spec); !missing.empty()) {
+    return Fail(reactor, absl::InvalidArgumentError(
+                             absl::StrCat("spec.", absl::StrJoin(missing, "; spec."))));
+  }
   if (request->validate_only()) {
     if (registry_.ContainsName(spec.name())) {
       return Fail(reactor, absl::AlreadyExistsError(

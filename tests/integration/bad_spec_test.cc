@@ -1,6 +1,8 @@
 // Bad domain specs are answered with the right code and a message that names
 // the offending field, and change nothing: the daemon's real SQLite file has
 // the same rows before and after.
+#include <cstdio>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -126,6 +128,54 @@ TEST_F(BadSpecTest, BadDevicesNameTheirIndex) {
   spec.add_pci_devices()->set_bdf("0000:03:00.9");
   ExpectRefused(Request(spec), StatusCode::INVALID_ARGUMENT,
                 {"spec.pci_devices[0].bdf", "0000:03:00.9"});
+}
+
+TEST_F(BadSpecTest, ADiskWhoseTargetDom0LacksIsRefused) {
+  const std::string image = dir_.path() + "/images/web.img";
+  xenia::v1::DomainSpec spec = Spec("disks", 256);
+  xenia::v1::Disk* disk = spec.add_disks();
+  disk->set_vdev("xvda");
+  disk->set_target(image);
+  xenia::v1::Disk* dir = spec.add_disks();
+  dir->set_vdev("xvdb");
+  dir->set_target(dir_.path());
+  ExpectRefused(Request(spec), StatusCode::INVALID_ARGUMENT,
+                {"spec.disks[0].target", image, "does not exist in dom0", "spec.disks[1].target",
+                 "neither a file nor a block device"});
+
+  // What dom0 need not hold: an empty CD-ROM drive, a target a hotplug
+  // script interprets, a disk a driver domain serves.
+  spec.clear_disks();
+  xenia::v1::Disk* cd = spec.add_disks();
+  cd->set_vdev("hdc");
+  cd->set_cdrom(true);
+  xenia::v1::Disk* iscsi = spec.add_disks();
+  iscsi->set_vdev("xvdb");
+  iscsi->set_target("iqn.2001-05.com.example:web");
+  iscsi->set_script("block-iscsi");
+  xenia::v1::Disk* remote = spec.add_disks();
+  remote->set_vdev("xvdc");
+  remote->set_target("/dev/vg0/web");
+  remote->set_backend_domain("storage-dd");
+  xenia::v1::Domain made = CreateSpecOrDie(spec, /*start=*/false);
+  EXPECT_EQ(made.spec().disks_size(), 3);
+}
+
+TEST_F(BadSpecTest, ADiskThatVanishedAfterTheDefinitionFailsTheStart) {
+  const std::string image = dir_.path() + "/web.img";
+  std::ofstream(image) << "disk";
+  xenia::v1::DomainSpec spec = Spec("vanish", 256);
+  xenia::v1::Disk* disk = spec.add_disks();
+  disk->set_vdev("xvda");
+  disk->set_target(image);
+  CreateSpecOrDie(spec, /*start=*/false);
+  ASSERT_EQ(std::remove(image.c_str()), 0);
+  Operation op;
+  ASSERT_TRUE(Start("vanish", &op).ok());
+  EXPECT_TRUE(EndedWith(WaitDone(op), Operation::FAILED, grpc::StatusCode::FAILED_PRECONDITION,
+                        {"disks[0].target", image, "does not exist"}));
+  EXPECT_EQ(GetOrDie("vanish").status().power_state(), xenia::v1::SHUTOFF);
+  EXPECT_TRUE(SimulatedDomains().empty());
 }
 
 TEST_F(BadSpecTest, EveryProblemIsNamedAtOnce) {

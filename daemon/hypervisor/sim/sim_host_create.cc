@@ -7,8 +7,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/uuid.h"
+#include "daemon/hypervisor/disk_targets.h"
 #include "daemon/hypervisor/sim/sim_host.h"
 
 namespace xenia::hv {
@@ -236,6 +238,11 @@ absl::StatusOr<DomainFacts> SimHost::CreateDomain(const OpContext& ctx,
   }
   absl::StatusOr<SimDomainRecord> built = RecordFromSpec(req);
   if (!built.ok()) return built.status();
+  // As libxl: every disk it must open in dom0 is there before it builds.
+  if (std::vector<std::string> missing = DiskTargetProblems(*req.spec); !missing.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot build ", req.spec->name(), ": ", absl::StrJoin(missing, "; ")));
+  }
   SimDomainRecord record = *std::move(built);
   record.timeline.cpu_load_ppm = cpu_load_ppm_;
   record.made_by_xeniad = req.made_by_xeniad;
