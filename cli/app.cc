@@ -35,6 +35,7 @@ CommandLine::CommandLine() : app_(kDescription, "xenia") {
   AddListInfoCommands(app_, options_.list, options_.info, registry_);
   AddCreateCommand(app_, options_.create, registry_);
   AddConfigCommand(app_, options_.config, registry_);
+  AddResourceCommands(app_, options_.resources, registry_);
   AddDomainVerbCommands(app_, options_.domain, registry_);
   AddSaveCommand(app_, options_.save, registry_);
   AddRestoreCommand(app_, options_.restore, registry_);

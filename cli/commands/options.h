@@ -68,6 +68,16 @@ struct CreateOptions {
   MutationFlags mutation;
 };
 
+// mem-set, mem-max, vcpu-set.
+struct ResourceOptions {
+  std::string name;
+  // mem-set, mem-max: SIZE.
+  std::string size;
+  // vcpu-set: N.
+  int vcpus = 0;
+  MutationFlags mutation;
+};
+
 struct ConfigOptions {
   std::string name;
   std::string format = "xl";
@@ -114,6 +124,8 @@ struct SimOptions {
   std::string poweroff_after;
   std::string shutdown_time;
   std::string dirty_rate;
+  std::string balloon_floor;
+  std::string balloon_rate;
   // sim create-unmanaged.
   std::string memory = "128M";
   int vcpus = 1;
@@ -127,6 +139,7 @@ struct CommandOptions {
   MigrateOptions migrate;
   CreateOptions create;
   ConfigOptions config;
+  ResourceOptions resources;
   ListOptions list;
   InfoOptions info;
   OpsOptions ops;

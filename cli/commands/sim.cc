@@ -51,6 +51,24 @@ int RunBehave(CommandEnv& env, const SimOptions& o) {
           "--dirty-rate: \"", o.dirty_rate, "\" is not a rate such as 10M (bytes per second)"));
     }
   }
+  if (s.ok() && !o.balloon_floor.empty()) {
+    absl::StatusOr<int64_t> floor = ParseSizeBytes(o.balloon_floor);
+    if (floor.ok() && *floor >= 0) {
+      b->set_balloon_floor_bytes(*floor);
+    } else {
+      s = absl::InvalidArgumentError(
+          absl::StrCat("--balloon-floor: \"", o.balloon_floor, "\" is not a size such as 600M"));
+    }
+  }
+  if (s.ok() && !o.balloon_rate.empty()) {
+    absl::StatusOr<int64_t> rate = ParseSizeBytes(o.balloon_rate);
+    if (rate.ok() && *rate >= 0) {
+      b->set_balloon_bytes_per_second(*rate);
+    } else {
+      s = absl::InvalidArgumentError(absl::StrCat(
+          "--balloon-rate: \"", o.balloon_rate, "\" is not a rate such as 64M (bytes per second)"));
+    }
+  }
   if (!s.ok()) return env.LocalError(s);
   grpc::ClientContext ctx;
   SetDeadline(&ctx, kUnaryDeadline);
@@ -102,6 +120,12 @@ void AddSimCommands(CLI::App& app, SimOptions& o, CommandRegistry& registry) {
                      "How long the guest takes to act on a shutdown or reboot request");
   behave->add_option("--dirty-rate", o.dirty_rate,
                      "Memory the guest dirties per second of its running time, e.g. 10M");
+  behave->add_option("--balloon-floor", o.balloon_floor,
+                     "The least memory the guest's balloon gives back to (mem-set stops there), "
+                     "e.g. 600M; 0: any");
+  behave->add_option("--balloon-rate", o.balloon_rate,
+                     "How fast the guest's balloon moves per second of its running time, e.g. "
+                     "64M (default 256M)");
   registry.Add(behave, "sim behave", [&o](CommandEnv& env) { return RunBehave(env, o); });
 
   CLI::App* unmanaged = sim->add_subcommand(

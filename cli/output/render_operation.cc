@@ -40,6 +40,7 @@ std::string Outcome(const Operation& op) {
       {"SaveDomain", "saved"},
       {"MigrateDomain", "migrated"},
       {"SetDomainMemory", "memory set"},
+      {"SetDomainMaxMemory", "maximum memory set"},
       {"SetDomainVcpus", "vCPUs set"},
       {"AttachDisk", "disk attached"},
       {"DetachDisk", "disk detached"},

@@ -77,6 +77,16 @@ class DomainServiceImpl final : public xenia::v1::DomainService::CallbackService
   grpc::ServerUnaryReactor* MigrateDomain(grpc::CallbackServerContext* ctx,
                                           const xenia::v1::MigrateDomainRequest* request,
                                           xenia::v1::Operation* response) override;
+  // domain_resources.cc.
+  grpc::ServerUnaryReactor* SetDomainMemory(grpc::CallbackServerContext* ctx,
+                                            const xenia::v1::SetDomainMemoryRequest* request,
+                                            xenia::v1::Operation* response) override;
+  grpc::ServerUnaryReactor* SetDomainMaxMemory(grpc::CallbackServerContext* ctx,
+                                               const xenia::v1::SetDomainMaxMemoryRequest* request,
+                                               xenia::v1::Operation* response) override;
+  grpc::ServerUnaryReactor* SetDomainVcpus(grpc::CallbackServerContext* ctx,
+                                           const xenia::v1::SetDomainVcpusRequest* request,
+                                           xenia::v1::Operation* response) override;
   // domain_config_text.cc.
   grpc::ServerUnaryReactor* ParseDomainConfig(
       grpc::CallbackServerContext* ctx, const xenia::v1::ParseDomainConfigRequest* request,

@@ -124,6 +124,10 @@ grpc::ServerUnaryReactor* SimulatorServiceImpl::SetGuestBehavior(
     behavior.dirty_bytes_per_second = in.dirty_bytes_per_second();
   }
   if (in.has_working_set_pages()) behavior.working_set_pages = in.working_set_pages();
+  if (in.has_balloon_floor_bytes()) behavior.balloon_floor_kib = in.balloon_floor_bytes() / 1024;
+  if (in.has_balloon_bytes_per_second()) {
+    behavior.balloon_kib_per_second = in.balloon_bytes_per_second() / 1024;
+  }
   for (const auto& [field, d] : {std::pair{"crash_after", behavior.crash_after},
                                  std::pair{"poweroff_after", behavior.poweroff_after},
                                  std::pair{"shutdown_time", behavior.shutdown_time}}) {
@@ -149,6 +153,11 @@ grpc::ServerUnaryReactor* SimulatorServiceImpl::SetGuestBehavior(
     out->set_dirty_bytes_per_second(*now->dirty_bytes_per_second);
   }
   if (now->working_set_pages.has_value()) out->set_working_set_pages(*now->working_set_pages);
+  if (now->balloon_floor_kib.has_value())
+    out->set_balloon_floor_bytes(*now->balloon_floor_kib * 1024);
+  if (now->balloon_kib_per_second.has_value()) {
+    out->set_balloon_bytes_per_second(*now->balloon_kib_per_second * 1024);
+  }
   if (!request->request_id().empty()) {
     absl::MutexLock lock(&mu_);
     answered_[request->request_id()] = {fingerprint, *response};

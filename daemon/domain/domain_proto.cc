@@ -21,6 +21,8 @@ void ApplyFacts(const hv::DomainFacts& facts, absl::Time now, xenia::v1::DomainS
   status->set_domid(static_cast<int32_t>(facts.domid));
   status->set_current_memory_mib(facts.current_memory_kib / 1024);
   status->set_max_memory_mib(facts.max_memory_kib / 1024);
+  // 0: the backend did not read it (libxl's bulk listing).
+  if (facts.target_memory_kib > 0) status->set_target_memory_mib(facts.target_memory_kib / 1024);
   status->set_online_vcpus(facts.online_vcpus);
   *status->mutable_cpu_time() = ToProto(absl::Nanoseconds(facts.cpu_time_ns));
   *status->mutable_observe_time() = ToProto(now);

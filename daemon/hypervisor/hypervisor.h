@@ -109,6 +109,8 @@ struct DomainFacts {
   // has not acted yet (kNone if none).
   ShutdownReason requested_shutdown = ShutdownReason::kNone;
   int64_t current_memory_kib = 0;
+  // The balloon target the guest is asked to reach (xl mem-set).
+  int64_t target_memory_kib = 0;
   int64_t max_memory_kib = 0;
   int32_t online_vcpus = 0;
   int32_t max_vcpus = 0;
@@ -308,6 +310,22 @@ class Hypervisor {
   // FAILED_PRECONDITION unless running / paused respectively.
   virtual absl::Status PauseDomain(const OpContext& ctx, const DomainRef& domain) = 0;
   virtual absl::Status UnpauseDomain(const OpContext& ctx, const DomainRef& domain) = 0;
+
+  // Sets the balloon target of a running or paused guest (xl mem-set) and
+  // returns at once: the guest moves toward it in its own time, and
+  // DomainFacts.current_memory_kib shows where it stands. FAILED_PRECONDITION
+  // above the domain's maximum or for a domain that does not run;
+  // RESOURCE_EXHAUSTED where the host cannot supply the rise.
+  virtual absl::Status SetMemoryTarget(const OpContext& ctx, const DomainRef& domain,
+                                       int64_t target_kib) = 0;
+  // Sets the most memory the guest may balloon up to (xl mem-max);
+  // FAILED_PRECONDITION below its current target.
+  virtual absl::Status SetMaxMemory(const OpContext& ctx, const DomainRef& domain,
+                                    int64_t max_kib) = 0;
+  // Brings vCPUs online or offline so that `vcpus` are online (xl
+  // vcpu-set); FAILED_PRECONDITION outside 1..max_vcpus.
+  virtual absl::Status SetOnlineVcpus(const OpContext& ctx, const DomainRef& domain,
+                                      int32_t vcpus) = 0;
 
   // The definition of a domain as the hypervisor holds it: what adopting a
   // domain created beside xeniad (e.g. with xl) starts from. Fields the

@@ -218,7 +218,15 @@ absl::StatusOr<std::vector<DomainFacts>> LibxlHypervisor::ListDomains(const OpCo
 absl::StatusOr<DomainFacts> LibxlHypervisor::DescribeDomain(const OpContext& ctx,
                                                             const DomainRef& domain) {
   if (absl::Status s = CheckContext(ctx); !s.ok()) return s;
-  return Lookup(domain);
+  absl::StatusOr<DomainFacts> facts = Lookup(domain);
+  if (!facts.ok()) return facts;
+  // The balloon target lives in xenstore (memory/target), not in the
+  // domain's info; one read, for this one domain.
+  uint64_t target_kib = 0;
+  if (facts->domid != 0 && libxl_get_memory_target(this->ctx(), facts->domid, &target_kib) == 0) {
+    facts->target_memory_kib = static_cast<int64_t>(target_kib);
+  }
+  return facts;
 }
 
 absl::Status LibxlHypervisor::DestroyDomain(const OpContext& ctx, const DomainRef& domain) {

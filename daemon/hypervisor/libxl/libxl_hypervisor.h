@@ -65,6 +65,13 @@ class LibxlHypervisor final : public Hypervisor {
   absl::Status DestroyDomain(const OpContext& ctx, const DomainRef& domain) override;
   absl::Status ShutdownDomain(const OpContext& ctx, const ShutdownDomainRequest& req) override;
   absl::Status PauseDomain(const OpContext& ctx, const DomainRef& domain) override;
+  // libxl_resources.cc.
+  absl::Status SetMemoryTarget(const OpContext& ctx, const DomainRef& domain,
+                               int64_t target_kib) override;
+  absl::Status SetMaxMemory(const OpContext& ctx, const DomainRef& domain,
+                            int64_t max_kib) override;
+  absl::Status SetOnlineVcpus(const OpContext& ctx, const DomainRef& domain,
+                              int32_t vcpus) override;
   absl::Status UnpauseDomain(const OpContext& ctx, const DomainRef& domain) override;
   // libxl's stored configuration of the domain (what xl or xeniad created
   // it from), translated back. For dom0, and for a domain libxl holds no

@@ -41,6 +41,15 @@ absl::Status CheckNotNegative(const std::optional<absl::Duration>& d, absl::stri
   return absl::OkStatus();
 }
 
+// FAILED_PRECONDITION unless the guest runs or is paused.
+absl::Status RequireLive(const SimDomainRecord& record, absl::string_view what) {
+  if (record.state == RunState::kRunning || record.state == RunState::kPaused) {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat(DomainLabel(record), " is ", StateForMessage(record), "; ", what));
+}
+
 }  // namespace
 
 void InitMemory(SimDomainRecord& record, int64_t dirty_bytes_per_second,
@@ -84,7 +93,8 @@ DomainFacts FactsAt(const SimDomainRecord& record, int64_t now) {
   facts.state = record.state;
   facts.shutdown_reason = record.shutdown_reason;
   facts.requested_shutdown = record.schedule.requested;
-  facts.current_memory_kib = record.memory_mib * 1024;
+  facts.current_memory_kib = MemoryKibAt(record, now);
+  facts.target_memory_kib = BalloonTargetKib(record.balloon, record.memory_mib * 1024);
   facts.max_memory_kib = std::max(record.max_memory_mib, record.memory_mib) * 1024;
   facts.online_vcpus = record.timeline.vcpus;
   facts.max_vcpus = std::max(record.max_vcpus, record.timeline.vcpus);
@@ -116,6 +126,62 @@ std::optional<DomainEvent> ApplyDueAction(SimDomainRecord& record, int64_t now) 
   event.uuid = record.uuid;
   event.reason = action.reason;
   return event;
+}
+
+int64_t MemoryKibAt(const SimDomainRecord& record, int64_t now) {
+  return BalloonMemoryKibAt(record.balloon, record.memory_mib * 1024,
+                            GuestNanosAt(record.timeline, now));
+}
+
+int64_t PromisedMemoryKib(const SimDomainRecord& record, int64_t now) {
+  return std::max(MemoryKibAt(record, now),
+                  BalloonTargetKib(record.balloon, record.memory_mib * 1024));
+}
+
+absl::Status SetMemoryTarget(SimDomainRecord& record, int64_t target_kib, int64_t now) {
+  if (absl::Status s = RequireLive(record, "its memory target cannot be set"); !s.ok()) return s;
+  if (target_kib <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a memory target must be positive, got ", target_kib, " KiB"));
+  }
+  const int64_t max_kib = std::max(record.max_memory_mib, record.memory_mib) * 1024;
+  if (target_kib > max_kib) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(DomainLabel(record), " may hold at most ", max_kib / 1024,
+                     " MiB (its maximum); a target of ", target_kib / 1024, " MiB is above it"));
+  }
+  SetBalloonTarget(record.balloon, record.memory_mib * 1024, target_kib,
+                   GuestNanosAt(record.timeline, now));
+  return absl::OkStatus();
+}
+
+absl::Status SetMaxMemory(SimDomainRecord& record, int64_t max_kib, int64_t now) {
+  if (absl::Status s = RequireLive(record, "its maximum memory cannot be set"); !s.ok()) return s;
+  const int64_t target_kib = BalloonTargetKib(record.balloon, record.memory_mib * 1024);
+  if (max_kib < target_kib) {
+    // As libxl_domain_setmaxmem: never below the memory the guest is asked
+    // to hold.
+    return absl::FailedPreconditionError(
+        absl::StrCat("a maximum of ", max_kib / 1024, " MiB is below ", DomainLabel(record),
+                     "'s memory target (", target_kib / 1024, " MiB); lower the target first"));
+  }
+  // The simulator keeps whole MiB, as every size of the API.
+  record.max_memory_mib = max_kib / 1024;
+  (void)now;
+  return absl::OkStatus();
+}
+
+absl::Status SetOnlineVcpus(SimDomainRecord& record, int32_t vcpus, int64_t now) {
+  if (absl::Status s = RequireLive(record, "its vCPUs cannot be changed"); !s.ok()) return s;
+  const int32_t max_vcpus = std::max(record.max_vcpus, record.timeline.vcpus);
+  if (vcpus < 1 || vcpus > max_vcpus) {
+    return absl::FailedPreconditionError(absl::StrCat(DomainLabel(record), " can have 1 to ",
+                                                      max_vcpus, " vCPUs online, not ", vcpus));
+  }
+  // vCPU time so far counts the vCPUs that were online.
+  Reanchor(record.timeline, now, record.timeline.running);
+  record.timeline.vcpus = vcpus;
+  return absl::OkStatus();
 }
 
 absl::Status PauseGuest(SimDomainRecord& record, int64_t now) {
@@ -177,8 +243,18 @@ absl::StatusOr<GuestBehavior> ChangeBehavior(SimDomainRecord& record, const Gues
                                                    record.memory.page_count, " pages, got ",
                                                    *behavior.working_set_pages));
   }
+  if (behavior.balloon_floor_kib.value_or(0) < 0 ||
+      behavior.balloon_kib_per_second.value_or(0) < 0) {
+    return absl::InvalidArgumentError("the balloon's floor and rate must not be negative");
+  }
   GuestSchedule& schedule = record.schedule;
   const int64_t guest_now = GuestNanosAt(record.timeline, now);
+  if (behavior.balloon_floor_kib.has_value() || behavior.balloon_kib_per_second.has_value()) {
+    SetBalloonBehavior(record.balloon, record.memory_mib * 1024,
+                       behavior.balloon_floor_kib.value_or(record.balloon.floor_kib),
+                       behavior.balloon_kib_per_second.value_or(record.balloon.kib_per_second),
+                       guest_now);
+  }
   if (behavior.ignore_shutdown.has_value()) {
     // A guest that starts listening finds the pending request then, as a
     // guest whose PV drivers come up finds the control/shutdown node.
@@ -221,6 +297,10 @@ GuestBehavior BehaviorAt(const SimDomainRecord& record, int64_t now) {
   behavior.shutdown_time = FromGuestNanos(record.schedule.shutdown_time_ns);
   behavior.dirty_bytes_per_second = record.memory.dirty_bytes_per_second;
   behavior.working_set_pages = record.memory.working_set_pages;
+  behavior.balloon_floor_kib = record.balloon.floor_kib;
+  behavior.balloon_kib_per_second = record.balloon.kib_per_second > 0
+                                        ? record.balloon.kib_per_second
+                                        : kDefaultBalloonKibPerSecond;
   return behavior;
 }
 

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "daemon/hypervisor/hypervisor.h"
+#include "daemon/hypervisor/sim/guest_balloon.h"
 #include "daemon/hypervisor/sim/guest_memory.h"
 #include "daemon/hypervisor/sim/guest_timeline.h"
 #include "daemon/hypervisor/sim/sim_hypervisor.h"
@@ -31,9 +32,13 @@ struct SimDomainRecord {
   // so a record is never kDying.
   RunState state = RunState::kRunning;
   ShutdownReason shutdown_reason = ShutdownReason::kNone;
+  // The memory the domain was built with.
   int64_t memory_mib = 0;
-  // At least memory_mib.
+  // At least memory_mib; the balloon's ceiling (xl mem-max changes it).
   int64_t max_memory_mib = 0;
+  // Where the guest's memory is heading (xl mem-set) and how fast it gets
+  // there.
+  GuestBalloon balloon;
   // At least timeline.vcpus (the vCPUs online).
   int32_t max_vcpus = 0;
   GuestTimeline timeline;
@@ -67,6 +72,19 @@ int64_t DueBootNanos(const SimDomainRecord& record);
 // fell due (the domain enters kShutdown then, and its vCPU time stops there)
 // and returns the event that reports it.
 std::optional<DomainEvent> ApplyDueAction(SimDomainRecord& record, int64_t now);
+
+// The toolstack's changes to a running or paused guest's resources (xl
+// mem-set, mem-max, vcpu-set). FAILED_PRECONDITION once the guest has shut
+// down, or for a target above the maximum or a maximum below the target;
+// INVALID_ARGUMENT for values no guest can have.
+absl::Status SetMemoryTarget(SimDomainRecord& record, int64_t target_kib, int64_t now);
+absl::Status SetMaxMemory(SimDomainRecord& record, int64_t max_kib, int64_t now);
+absl::Status SetOnlineVcpus(SimDomainRecord& record, int32_t vcpus, int64_t now);
+
+// The memory the guest holds at `now`, and the most it is heading for (what
+// the host must keep for it).
+int64_t MemoryKibAt(const SimDomainRecord& record, int64_t now);
+int64_t PromisedMemoryKib(const SimDomainRecord& record, int64_t now);
 
 // The transitions a caller asks for. FAILED_PRECONDITION, naming the domain
 // and its state, when the domain is not in the state the step needs.

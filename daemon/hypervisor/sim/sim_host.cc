@@ -193,8 +193,13 @@ DomainFacts SimHost::Dom0FactsLocked(int64_t now) const {
 }
 
 int64_t SimHost::UsedMemoryMibLocked() const {
+  // Each guest holds what its balloon is heading for, if more than it holds
+  // now: memory promised to a guest is not free for another.
+  const int64_t now = clock_.BootNanos();
   int64_t used = 0;
-  for (const auto& [domid, domain] : domains_) used += domain.record.memory_mib;
+  for (const auto& [domid, domain] : domains_) {
+    used += (PromisedMemoryKib(domain.record, now) + 1023) / 1024;
+  }
   for (const auto& [domid, reservation] : reservations_) used += reservation.memory_mib;
   return used;
 }
@@ -328,6 +333,44 @@ absl::Status SimHost::PauseDomain(const OpContext& ctx, const DomainRef& ref) {
 
 absl::Status SimHost::UnpauseDomain(const OpContext& ctx, const DomainRef& ref) {
   return MutateDomain(&ctx, ref, "unpaused", UnpauseGuest);
+}
+
+absl::Status SimHost::SetMemoryTarget(const OpContext& ctx, const DomainRef& ref,
+                                      int64_t target_kib) {
+  return MutateDomain(
+      &ctx, ref, "given a memory target", [&](SimDomainRecord& record, int64_t now) {
+        // Raising the target takes host memory: it must be free (the guest
+        // would otherwise balloon into memory another domain holds).
+        const int64_t more_mib = (target_kib - PromisedMemoryKib(record, now) + 1023) / 1024;
+        const int64_t free_mib =
+            config_.total_memory_mib - config_.dom0_memory_mib - UsedMemoryMibLocked();
+        if (more_mib > 0 && more_mib > free_mib) {
+          return absl::ResourceExhaustedError(absl::StrFormat(
+              "not enough free memory on the host to raise %s to %d MiB: it needs %d MiB more, "
+              "%d MiB are free",
+              DomainLabel(record), target_kib / 1024, more_mib, std::max<int64_t>(0, free_mib)));
+        }
+        absl::Status s = hv::SetMemoryTarget(record, target_kib, now);
+        if (s.ok()) {
+          logger_.Info("memory target set", {{"domid", record.domid},
+                                             {"name", record.name},
+                                             {"target_kib", target_kib},
+                                             {"trace_id", ctx.trace_id}});
+        }
+        return s;
+      });
+}
+
+absl::Status SimHost::SetMaxMemory(const OpContext& ctx, const DomainRef& ref, int64_t max_kib) {
+  return MutateDomain(
+      &ctx, ref, "given a maximum memory",
+      [&](SimDomainRecord& record, int64_t now) { return hv::SetMaxMemory(record, max_kib, now); });
+}
+
+absl::Status SimHost::SetOnlineVcpus(const OpContext& ctx, const DomainRef& ref, int32_t vcpus) {
+  return MutateDomain(&ctx, ref, "given vCPUs", [&](SimDomainRecord& record, int64_t now) {
+    return hv::SetOnlineVcpus(record, vcpus, now);
+  });
 }
 
 absl::StatusOr<GuestBehavior> SimHost::SetGuestBehavior(const DomainRef& ref,

@@ -75,6 +75,13 @@ class SimHost {
   absl::StatusOr<SaveDomainResult> LiveSave(const OpContext& ctx, const SaveDomainRequest& req)
       ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status ResumeDomain(const OpContext& ctx, const DomainRef& ref) ABSL_LOCKS_EXCLUDED(mu_);
+  // xl mem-set, mem-max and vcpu-set (sim_domain.h has the rules).
+  absl::Status SetMemoryTarget(const OpContext& ctx, const DomainRef& ref, int64_t target_kib)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status SetMaxMemory(const OpContext& ctx, const DomainRef& ref, int64_t max_kib)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status SetOnlineVcpus(const OpContext& ctx, const DomainRef& ref, int32_t vcpus)
+      ABSL_LOCKS_EXCLUDED(mu_);
   void Watch(DomainEventHandler* handler);
   absl::StatusOr<GuestBehavior> SetGuestBehavior(const DomainRef& ref,
                                                  const GuestBehavior& behavior)

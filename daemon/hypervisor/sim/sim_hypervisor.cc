@@ -59,6 +59,21 @@ absl::Status SimHypervisor::ShutdownDomain(const OpContext& ctx, const ShutdownD
   return host_->ShutdownDomain(ctx, req);
 }
 
+absl::Status SimHypervisor::SetMemoryTarget(const OpContext& ctx, const DomainRef& domain,
+                                            int64_t target_kib) {
+  return host_->SetMemoryTarget(ctx, domain, target_kib);
+}
+
+absl::Status SimHypervisor::SetMaxMemory(const OpContext& ctx, const DomainRef& domain,
+                                         int64_t max_kib) {
+  return host_->SetMaxMemory(ctx, domain, max_kib);
+}
+
+absl::Status SimHypervisor::SetOnlineVcpus(const OpContext& ctx, const DomainRef& domain,
+                                           int32_t vcpus) {
+  return host_->SetOnlineVcpus(ctx, domain, vcpus);
+}
+
 absl::Status SimHypervisor::PauseDomain(const OpContext& ctx, const DomainRef& domain) {
   return host_->PauseDomain(ctx, domain);
 }

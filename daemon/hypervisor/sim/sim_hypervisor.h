@@ -91,6 +91,10 @@ struct GuestBehavior {
   // pages it writes (0: all of them).
   std::optional<int64_t> dirty_bytes_per_second;
   std::optional<int64_t> working_set_pages;
+  // The least memory the guest's balloon driver gives back to (0: any), and
+  // how fast it moves (0: kDefaultBalloonKibPerSecond).
+  std::optional<int64_t> balloon_floor_kib;
+  std::optional<int64_t> balloon_kib_per_second;
 };
 
 class SimHypervisor final : public Hypervisor {
@@ -115,6 +119,12 @@ class SimHypervisor final : public Hypervisor {
   absl::Status DestroyDomain(const OpContext& ctx, const DomainRef& domain) override;
   absl::Status ShutdownDomain(const OpContext& ctx, const ShutdownDomainRequest& req) override;
   absl::Status PauseDomain(const OpContext& ctx, const DomainRef& domain) override;
+  absl::Status SetMemoryTarget(const OpContext& ctx, const DomainRef& domain,
+                               int64_t target_kib) override;
+  absl::Status SetMaxMemory(const OpContext& ctx, const DomainRef& domain,
+                            int64_t max_kib) override;
+  absl::Status SetOnlineVcpus(const OpContext& ctx, const DomainRef& domain,
+                              int32_t vcpus) override;
   absl::Status UnpauseDomain(const OpContext& ctx, const DomainRef& domain) override;
   // The simulator keeps no more of a definition than its facts: name, uuid,
   // type, memory and vCPUs.

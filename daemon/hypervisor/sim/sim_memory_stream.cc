@@ -102,6 +102,12 @@ xenia::v1::SimulatedGuestState GuestStateOf(const SimDomainRecord& record, int64
   state.set_dirty_bytes_per_second(record.memory.dirty_bytes_per_second);
   state.set_writes(writes);
   state.set_paused(record.state == RunState::kPaused);
+  state.set_balloon_target_kib(record.balloon.target_kib);
+  state.set_balloon_from_kib(record.balloon.from_kib);
+  state.set_balloon_set_guest_ns(record.balloon.set_guest_ns);
+  state.set_balloon_floor_kib(record.balloon.floor_kib);
+  state.set_balloon_kib_per_second(record.balloon.kib_per_second);
+  state.set_max_memory_kib(std::max(record.max_memory_mib, record.memory_mib) * 1024);
   return state;
 }
 
@@ -126,6 +132,17 @@ absl::Status ApplyGuestState(const xenia::v1::SimulatedGuestState& state, int32_
   if (state.requested_shutdown() < 0 || state.requested_shutdown() > kLastReason) {
     return lost("holds an impossible pending request");
   }
+  if (state.balloon_target_kib() < 0 || state.balloon_from_kib() < 0 ||
+      state.balloon_set_guest_ns() < 0 || state.balloon_floor_kib() < 0 ||
+      state.balloon_kib_per_second() < 0 || state.max_memory_kib() < 0) {
+    return lost("holds a negative balloon or memory size");
+  }
+  const int64_t max_kib =
+      std::max(state.max_memory_kib(), std::max(record.max_memory_mib, record.memory_mib) * 1024);
+  if (state.balloon_target_kib() > max_kib) {
+    return lost("gives a balloon target of ", state.balloon_target_kib(), " KiB above the maximum ",
+                max_kib, " KiB");
+  }
   if (online_vcpus < 1 || online_vcpus > record.max_vcpus) {
     return lost("gives ", online_vcpus, " vCPUs online for a guest of at most ", record.max_vcpus);
   }
@@ -143,6 +160,12 @@ absl::Status ApplyGuestState(const xenia::v1::SimulatedGuestState& state, int32_
   record.memory.working_set_pages = state.working_set_pages();
   record.memory.dirty_bytes_per_second = state.dirty_bytes_per_second();
   SetWritesAt(record.memory, state.guest_ns(), state.writes());
+  record.balloon.target_kib = state.balloon_target_kib();
+  record.balloon.from_kib = state.balloon_from_kib();
+  record.balloon.set_guest_ns = state.balloon_set_guest_ns();
+  record.balloon.floor_kib = state.balloon_floor_kib();
+  record.balloon.kib_per_second = state.balloon_kib_per_second();
+  record.max_memory_mib = max_kib / 1024;
   return absl::OkStatus();
 }
 

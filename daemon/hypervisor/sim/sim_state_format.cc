@@ -139,18 +139,29 @@ MemoryPayload EncodeMemory(const SimDomainRecord& record) {
   p.working_set_pages = record.memory.working_set_pages;
   p.dirty_bytes_per_second = record.memory.dirty_bytes_per_second;
   p.write_offset = record.memory.write_offset;
+  p.balloon_target_kib = record.balloon.target_kib;
+  p.balloon_from_kib = record.balloon.from_kib;
+  p.balloon_set_guest_ns = record.balloon.set_guest_ns;
+  p.balloon_floor_kib = record.balloon.floor_kib;
+  p.balloon_kib_per_second = record.balloon.kib_per_second;
   return p;
 }
 
 bool DecodeMemory(const MemoryPayload& p, SimDomainRecord& record) {
   if (ReadString(p.uuid) != record.uuid) return false;
   if (p.working_set_pages < 1 || p.working_set_pages > record.memory.page_count ||
-      p.dirty_bytes_per_second < 0) {
+      p.dirty_bytes_per_second < 0 || p.balloon_target_kib < 0 || p.balloon_from_kib < 0 ||
+      p.balloon_set_guest_ns < 0 || p.balloon_floor_kib < 0 || p.balloon_kib_per_second < 0) {
     return false;
   }
   record.memory.working_set_pages = p.working_set_pages;
   record.memory.dirty_bytes_per_second = p.dirty_bytes_per_second;
   record.memory.write_offset = p.write_offset;
+  record.balloon.target_kib = p.balloon_target_kib;
+  record.balloon.from_kib = p.balloon_from_kib;
+  record.balloon.set_guest_ns = p.balloon_set_guest_ns;
+  record.balloon.floor_kib = p.balloon_floor_kib;
+  record.balloon.kib_per_second = p.balloon_kib_per_second;
   return true;
 }
 

@@ -91,6 +91,13 @@ struct MemoryPayload {
   int64_t working_set_pages;
   int64_t dirty_bytes_per_second;
   int64_t write_offset;
+  // The balloon (guest_balloon.h); all 0 in files from before it existed,
+  // which reads as a balloon never set.
+  int64_t balloon_target_kib;
+  int64_t balloon_from_kib;
+  int64_t balloon_set_guest_ns;
+  int64_t balloon_floor_kib;
+  int64_t balloon_kib_per_second;
 };
 static_assert(sizeof(MemoryPayload) <= kMemoryCopySize - kCopyOverhead);
 
