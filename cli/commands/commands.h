@@ -15,6 +15,9 @@
 #include "absl/time/time.h"
 #include "cli/command_env.h"
 #include "cli/commands/options.h"
+#include "cli/connection.h"
+#include "cli/operation_result.h"
+#include "cli/resource_names.h"
 
 namespace xenia::cli {
 
@@ -41,6 +44,14 @@ class CommandRegistry {
 // Adds --wait, --wait-timeout and --request-id to a mutating verb.
 void AddMutationFlags(CLI::App* command, MutationFlags* flags);
 
+// Sends a verb's `request` on the domain NAME (name and request_id filled in
+// here) through `rpc`, and reports the operation it answers with.
+template <typename Request>
+int SubmitDomainOperation(CommandEnv& env, const std::string& name, const MutationFlags& mutation,
+                          grpc::Status (xenia::v1::DomainService::StubInterface::*rpc)(
+                              grpc::ClientContext*, const Request&, xenia::v1::Operation*),
+                          Request request);
+
 // The wait limit of --wait-timeout (infinite when not given);
 // INVALID_ARGUMENT for a bad duration.
 absl::StatusOr<absl::Duration> WaitLimit(const MutationFlags& flags);
@@ -58,5 +69,21 @@ void AddHostCommand(CLI::App& app, CommandRegistry& registry);
 void AddOpsCommands(CLI::App& app, OpsOptions& options, CommandRegistry& registry);
 void AddEventsCommand(CLI::App& app, EventsOptions& options, CommandRegistry& registry);
 void AddSimCommands(CLI::App& app, SimOptions& options, CommandRegistry& registry);
+
+template <typename Request>
+int SubmitDomainOperation(CommandEnv& env, const std::string& name, const MutationFlags& mutation,
+                          grpc::Status (xenia::v1::DomainService::StubInterface::*rpc)(
+                              grpc::ClientContext*, const Request&, xenia::v1::Operation*),
+                          Request request) {
+  absl::StatusOr<absl::Duration> limit = WaitLimit(mutation);
+  if (!limit.ok()) return env.LocalError(limit.status());
+  request.set_name(DomainResourceName(name));
+  request.set_request_id(mutation.request_id);
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, kUnaryDeadline);
+  xenia::v1::Operation op;
+  const grpc::Status status = (env.conn().domains().*rpc)(&ctx, request, &op);
+  return FinishMutation(env, LastSegment(name), status, op, mutation.wait, *limit);
+}
 
 }  // namespace xenia::cli

@@ -18,19 +18,9 @@ template <typename Request>
 using DomainRpc = grpc::Status (DomainService::StubInterface::*)(grpc::ClientContext*,
                                                                  const Request&, Operation*);
 
-// Checks the flags, sends `request` (name and request_id filled in here) and
-// reports the operation.
 template <typename Request>
 int RunVerb(CommandEnv& env, const DomainVerbOptions& o, DomainRpc<Request> rpc, Request request) {
-  absl::StatusOr<absl::Duration> limit = WaitLimit(o.mutation);
-  if (!limit.ok()) return env.LocalError(limit.status());
-  request.set_name(DomainResourceName(o.name));
-  request.set_request_id(o.mutation.request_id);
-  grpc::ClientContext ctx;
-  SetDeadline(&ctx, kUnaryDeadline);
-  Operation op;
-  const grpc::Status status = (env.conn().domains().*rpc)(&ctx, request, &op);
-  return FinishMutation(env, LastSegment(o.name), status, op, o.mutation.wait, *limit);
+  return SubmitDomainOperation(env, o.name, o.mutation, rpc, std::move(request));
 }
 
 // The guest's deadline of shutdown and reboot; unset when not given.

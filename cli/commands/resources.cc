@@ -11,26 +11,6 @@
 namespace xenia::cli {
 namespace {
 
-using xenia::v1::Operation;
-
-// Sends `request` (name and request_id filled in here) through `rpc` and
-// reports the operation.
-template <typename Request>
-int Submit(CommandEnv& env, const ResourceOptions& o,
-           grpc::Status (xenia::v1::DomainService::StubInterface::*rpc)(grpc::ClientContext*,
-                                                                        const Request&, Operation*),
-           Request request) {
-  absl::StatusOr<absl::Duration> limit = WaitLimit(o.mutation);
-  if (!limit.ok()) return env.LocalError(limit.status());
-  request.set_name(DomainResourceName(o.name));
-  request.set_request_id(o.mutation.request_id);
-  grpc::ClientContext ctx;
-  SetDeadline(&ctx, kUnaryDeadline);
-  Operation op;
-  const grpc::Status status = (env.conn().domains().*rpc)(&ctx, request, &op);
-  return FinishMutation(env, LastSegment(o.name), status, op, o.mutation.wait, *limit);
-}
-
 // SIZE as whole MiB (a bare number is MiB, as in xl).
 absl::StatusOr<int32_t> SizeMib(const std::string& text) {
   absl::StatusOr<int64_t> mib = ParseSizeMib(text);
@@ -63,7 +43,9 @@ void AddResourceCommands(CLI::App& app, ResourceOptions& o, CommandRegistry& reg
     if (!mib.ok()) return env.LocalError(mib.status());
     xenia::v1::SetDomainMemoryRequest request;
     request.set_memory_mib(*mib);
-    return Submit(env, o, &xenia::v1::DomainService::StubInterface::SetDomainMemory, request);
+    return SubmitDomainOperation(env, o.name, o.mutation,
+                                 &xenia::v1::DomainService::StubInterface::SetDomainMemory,
+                                 request);
   });
 
   CLI::App* mem_max =
@@ -74,7 +56,9 @@ void AddResourceCommands(CLI::App& app, ResourceOptions& o, CommandRegistry& reg
     if (!mib.ok()) return env.LocalError(mib.status());
     xenia::v1::SetDomainMaxMemoryRequest request;
     request.set_max_memory_mib(*mib);
-    return Submit(env, o, &xenia::v1::DomainService::StubInterface::SetDomainMaxMemory, request);
+    return SubmitDomainOperation(env, o.name, o.mutation,
+                                 &xenia::v1::DomainService::StubInterface::SetDomainMaxMemory,
+                                 request);
   });
 
   CLI::App* vcpu_set = AddResourceVerb(
@@ -83,7 +67,8 @@ void AddResourceCommands(CLI::App& app, ResourceOptions& o, CommandRegistry& reg
   registry.Add(vcpu_set, "vcpu-set", [&o](CommandEnv& env) {
     xenia::v1::SetDomainVcpusRequest request;
     request.set_vcpus(o.vcpus);
-    return Submit(env, o, &xenia::v1::DomainService::StubInterface::SetDomainVcpus, request);
+    return SubmitDomainOperation(env, o.name, o.mutation,
+                                 &xenia::v1::DomainService::StubInterface::SetDomainVcpus, request);
   });
 }
 
