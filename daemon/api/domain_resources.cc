@@ -3,16 +3,13 @@
 // Each is an operation on the domain's queue (operations/resource_tasks.h).
 #include "absl/strings/str_cat.h"
 #include "daemon/api/domain_service.h"
+#include "daemon/domain/spec_validation.h"
 #include "daemon/operations/resource_tasks.h"
 
 namespace xenia {
 namespace {
 
 using xenia::v1::Operation;
-
-// As the spec's limits (spec_validation.cc): 16 TiB, 512 vCPUs.
-constexpr int64_t kMaxMemoryMib = int64_t{16} << 20;
-constexpr int32_t kMaxVcpus = 512;
 
 absl::Status CheckMib(absl::string_view field, int64_t mib) {
   if (mib <= 0) {

@@ -16,8 +16,6 @@ namespace {
 using xenia::v1::DomainSpec;
 
 constexpr int kMaxNameLength = 63;
-constexpr int64_t kMaxMemoryMib = int64_t{16} << 20;  // 16 TiB
-constexpr int32_t kMaxVcpus = 512;
 
 // Why `name` is not a valid domain name, or "" if it is.
 std::string NameProblem(absl::string_view name) {

@@ -4,6 +4,8 @@
 // Thread-safe: pure functions.
 #pragma once
 
+#include <cstdint>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "xenia/v1/domain.pb.h"
@@ -15,6 +17,11 @@ namespace xenia {
 // INVALID_ARGUMENT whose message names every offending field, e.g.
 // `spec.memory_mib: must be greater than 0, got -5`, and leaves `spec` in an
 // unspecified state.
+// The most memory (16 TiB, in MiB) and vCPUs a guest can have, in a spec or
+// set on a running guest.
+inline constexpr int64_t kMaxMemoryMib = int64_t{16} << 20;
+inline constexpr int32_t kMaxVcpus = 512;
+
 absl::Status ValidateAndDefaultSpec(xenia::v1::DomainSpec* spec);
 
 // Checks a Xen domain name alone (the rules of spec.name).

@@ -1,6 +1,5 @@
 // The real xenia CLI against the real daemon: the lifecycle an xl user runs,
 // spec files, output formats and the documented exit codes.
-#include <fstream>
 
 #include "absl/strings/match.h"
 #include "tests/integration/daemon_fixture.h"
@@ -8,20 +7,7 @@
 namespace xenia::testing {
 namespace {
 
-class CliTest : public DaemonFixture {
- protected:
-  CliResult Xenia(const std::vector<std::string>& args, const std::string& stdin_text = "") {
-    return RunCli(socket(), args, stdin_text);
-  }
-  std::string WriteFile(const std::string& name, const std::string& text) {
-    std::string path = dir_.path() + "/" + name;
-    std::ofstream(path) << text;
-    return path;
-  }
-};
-
-#define EXPECT_EXIT_CODE(result, code) \
-  EXPECT_EQ((result).exit_code, code) << "stdout:\n" << (result).out << "stderr:\n" << (result).err
+using CliTest = DaemonFixture;
 
 TEST_F(CliTest, TheWholeLifecycle) {
   CliResult r =

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <fstream>
 #include <iostream>
 
 #include "absl/strings/match.h"
@@ -60,6 +61,17 @@ void DaemonFixture::StartDaemon() {
   std::string failure;
   daemon_ = DaemonProcess::Start(options_, &failure);
   ASSERT_NE(daemon_, nullptr) << "xeniad did not start:\n" << failure;
+}
+
+CliResult DaemonFixture::Xenia(const std::vector<std::string>& args,
+                               const std::string& stdin_text) {
+  return RunCli(socket(), args, stdin_text);
+}
+
+std::string DaemonFixture::WriteFile(const std::string& name, const std::string& text) {
+  const std::string path = dir_.path() + "/" + name;
+  std::ofstream(path) << text;
+  return path;
 }
 
 grpc::Status DaemonFixture::Create(const std::string& name, int64_t memory_mib, bool start,

@@ -29,6 +29,11 @@ class DaemonFixture : public ::testing::Test {
   // Kills the daemon with SIGKILL and starts it again.
   void KillAndRestartDaemon();
 
+  // The real xenia CLI against this daemon, with `stdin_text` on its stdin.
+  CliResult Xenia(const std::vector<std::string>& args, const std::string& stdin_text = "");
+  // Writes `text` to a file `name` in the test's directory; its path.
+  std::string WriteFile(const std::string& name, const std::string& text);
+
   // CreateDomain; returns the Operation (or the RPC's error in `status`).
   grpc::Status Create(const std::string& name, int64_t memory_mib, bool start,
                       xenia::v1::Operation* op, const std::string& request_id = "");
@@ -101,6 +106,10 @@ class DaemonFixture : public ::testing::Test {
   DaemonOptions options_;
   std::unique_ptr<DaemonProcess> daemon_;
 };
+
+// A CLI run's exit code, with its output when it is not `code`.
+#define EXPECT_EXIT_CODE(result, code) \
+  EXPECT_EQ((result).exit_code, code) << "stdout:\n" << (result).out << "stderr:\n" << (result).err
 
 // Whether `status` has `code` and a message that contains every one of
 // `parts`; the failure message shows what it has instead.

@@ -15,16 +15,12 @@ namespace {
 
 using xenia::v1::Operation;
 
-#define EXPECT_EXIT_CODE(result, code) \
-  EXPECT_EQ((result).exit_code, code) << "stdout:\n" << (result).out << "stderr:\n" << (result).err
-
 class ResourcesTest : public DaemonFixture {
  protected:
   void SetUp() override {
     options_.args = {"--sim-memory", "2G", "--sim-dom0-memory", "512M"};
     DaemonFixture::SetUp();
   }
-  CliResult Xenia(const std::vector<std::string>& args) { return RunCli(socket(), args); }
 
   // A running guest of `memory` MiB that may balloon up to `max` MiB.
   void Guest(const std::string& name, int memory, int max, int vcpus = 1, int max_vcpus = 0) {

@@ -3,8 +3,6 @@
 // (xl.cfg, YAML, JSON), and the daemon reads each export back to the spec it
 // stores. Bad files are refused with the file, line or key named, and
 // nothing is defined.
-#include <fstream>
-
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "tests/integration/daemon_fixture.h"
@@ -16,19 +14,8 @@ using google::protobuf::util::MessageDifferencer;
 using xenia::v1::ConfigFormat;
 using xenia::v1::DomainSpec;
 
-#define EXPECT_EXIT_CODE(result, code) \
-  EXPECT_EQ((result).exit_code, code) << "stdout:\n" << (result).out << "stderr:\n" << (result).err
-
 class XlConfigTest : public DaemonFixture {
  protected:
-  CliResult Xenia(const std::vector<std::string>& args, const std::string& stdin_text = "") {
-    return RunCli(socket(), args, stdin_text);
-  }
-  std::string WriteFile(const std::string& name, const std::string& text) {
-    std::string path = dir_.path() + "/" + name;
-    std::ofstream(path) << text;
-    return path;
-  }
   // DomainService.ParseDomainConfig.
   grpc::Status Parse(ConfigFormat format, const std::string& text,
                      xenia::v1::ParseDomainConfigResponse* out, const std::string& source = "") {

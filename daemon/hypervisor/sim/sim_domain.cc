@@ -155,7 +155,7 @@ absl::Status SetMemoryTarget(SimDomainRecord& record, int64_t target_kib, int64_
   return absl::OkStatus();
 }
 
-absl::Status SetMaxMemory(SimDomainRecord& record, int64_t max_kib, int64_t now) {
+absl::Status SetMaxMemory(SimDomainRecord& record, int64_t max_kib) {
   if (absl::Status s = RequireLive(record, "its maximum memory cannot be set"); !s.ok()) return s;
   const int64_t target_kib = BalloonTargetKib(record.balloon, record.memory_mib * 1024);
   if (max_kib < target_kib) {
@@ -167,7 +167,6 @@ absl::Status SetMaxMemory(SimDomainRecord& record, int64_t max_kib, int64_t now)
   }
   // The simulator keeps whole MiB, as every size of the API.
   record.max_memory_mib = max_kib / 1024;
-  (void)now;
   return absl::OkStatus();
 }
 

@@ -78,7 +78,7 @@ std::optional<DomainEvent> ApplyDueAction(SimDomainRecord& record, int64_t now);
 // down, or for a target above the maximum or a maximum below the target;
 // INVALID_ARGUMENT for values no guest can have.
 absl::Status SetMemoryTarget(SimDomainRecord& record, int64_t target_kib, int64_t now);
-absl::Status SetMaxMemory(SimDomainRecord& record, int64_t max_kib, int64_t now);
+absl::Status SetMaxMemory(SimDomainRecord& record, int64_t max_kib);
 absl::Status SetOnlineVcpus(SimDomainRecord& record, int32_t vcpus, int64_t now);
 
 // The memory the guest holds at `now`, and the most it is heading for (what

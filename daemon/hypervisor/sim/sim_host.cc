@@ -362,9 +362,9 @@ absl::Status SimHost::SetMemoryTarget(const OpContext& ctx, const DomainRef& ref
 }
 
 absl::Status SimHost::SetMaxMemory(const OpContext& ctx, const DomainRef& ref, int64_t max_kib) {
-  return MutateDomain(
-      &ctx, ref, "given a maximum memory",
-      [&](SimDomainRecord& record, int64_t now) { return hv::SetMaxMemory(record, max_kib, now); });
+  return MutateDomain(&ctx, ref, "given a maximum memory", [&](SimDomainRecord& record, int64_t) {
+    return hv::SetMaxMemory(record, max_kib);
+  });
 }
 
 absl::Status SimHost::SetOnlineVcpus(const OpContext& ctx, const DomainRef& ref, int32_t vcpus) {
