@@ -36,6 +36,7 @@ CommandLine::CommandLine() : app_(kDescription, "xenia") {
   AddCreateCommand(app_, options_.create, registry_);
   AddConfigCommand(app_, options_.config, registry_);
   AddResourceCommands(app_, options_.resources, registry_);
+  AddDeviceCommands(app_, options_.devices, registry_);
   AddDomainVerbCommands(app_, options_.domain, registry_);
   AddSaveCommand(app_, options_.save, registry_);
   AddRestoreCommand(app_, options_.restore, registry_);

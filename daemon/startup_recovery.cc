@@ -257,6 +257,7 @@ absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& jour
                         {{"domain", entry.name()}, {"domid", facts.domid}});
             status.set_power_state(xenia::v1::SHUTOFF);
             status.clear_domid();
+            status.clear_devices();
             status.set_current_memory_mib(0);
             status.set_online_vcpus(0);
             status.clear_start_time();
@@ -333,6 +334,7 @@ absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& jour
       // xeniad was taking it down when it stopped, and it is down.
       status.set_power_state(xenia::v1::SHUTOFF);
       status.clear_domid();
+      status.clear_devices();
       status.set_current_memory_mib(0);
       status.set_online_vcpus(0);
       status.clear_start_time();
@@ -345,6 +347,7 @@ absl::StatusOr<RecoveryReport> RecoverAtStart(store::Store& store, Journal& jour
       logger.Warn("domain lost", {{"domain", entry.name()}, {"detail", note}});
       status.set_power_state(xenia::v1::LOST);
       status.clear_domid();
+      status.clear_devices();
       status.set_current_memory_mib(0);
       status.set_online_vcpus(0);
       status.set_message(note);

@@ -267,9 +267,9 @@ absl::StatusOr<std::unique_ptr<Xeniad>> Xeniad::Start(const DaemonConfig& config
   gate_options.admin_gid = *group;
   gate_options.peer_token = peer_token;
   p->gate = std::make_unique<CallGate>(gate_options, p->peers);
-  p->domain_service = std::make_unique<DomainServiceImpl>(
-      *p->gate, *p->engine, p->registry, p->unmanaged, *p->names, *p->images,
-      p->hypervisor->image_format(), peer_token);
+  p->domain_service =
+      std::make_unique<DomainServiceImpl>(*p->gate, *p->engine, *p->hypervisor, p->registry,
+                                          p->unmanaged, *p->names, *p->images, peer_token);
   HostIdentity identity{Hostname(), p->backend.backend, p->backend.reason, clock.Now()};
   p->host_service = std::make_unique<HostServiceImpl>(*p->gate, *p->hypervisor, p->registry,
                                                       p->unmanaged, *p->names, identity);

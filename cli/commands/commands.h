@@ -60,6 +60,7 @@ void AddListInfoCommands(CLI::App& app, ListOptions& list, InfoOptions& info,
                          CommandRegistry& registry);
 void AddCreateCommand(CLI::App& app, CreateOptions& options, CommandRegistry& registry);
 void AddResourceCommands(CLI::App& app, ResourceOptions& options, CommandRegistry& registry);
+void AddDeviceCommands(CLI::App& app, DeviceOptions& options, CommandRegistry& registry);
 void AddConfigCommand(CLI::App& app, ConfigOptions& options, CommandRegistry& registry);
 void AddDomainVerbCommands(CLI::App& app, DomainVerbOptions& options, CommandRegistry& registry);
 void AddSaveCommand(CLI::App& app, SaveOptions& options, CommandRegistry& registry);

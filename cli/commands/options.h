@@ -78,6 +78,19 @@ struct ResourceOptions {
   MutationFlags mutation;
 };
 
+// block-*, network-*, pci-*.
+struct DeviceOptions {
+  std::string name;
+  // attach: the device in xl syntax (a vif spec may be empty); detach: the
+  // vdev, MAC or index, or BDF.
+  std::string device;
+  // Also change the domain's definition.
+  bool persistent = false;
+  // detach: without the guest's consent.
+  bool force = false;
+  MutationFlags mutation;
+};
+
 struct ConfigOptions {
   std::string name;
   std::string format = "xl";
@@ -119,6 +132,8 @@ struct SimOptions {
   // Whether --ignore-shutdown was given at all (otherwise the guest keeps
   // its current setting).
   bool ignore_shutdown_given = false;
+  bool refuse_detach = false;
+  bool refuse_detach_given = false;
   std::string request_id;
   std::string crash_after;
   std::string poweroff_after;
@@ -140,6 +155,7 @@ struct CommandOptions {
   CreateOptions create;
   ConfigOptions config;
   ResourceOptions resources;
+  DeviceOptions devices;
   ListOptions list;
   InfoOptions info;
   OpsOptions ops;

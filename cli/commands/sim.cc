@@ -32,6 +32,7 @@ int RunBehave(CommandEnv& env, const SimOptions& o) {
   request.set_name(DomainResourceName(o.name));
   GuestBehavior* b = request.mutable_behavior();
   if (o.ignore_shutdown_given) b->set_ignore_shutdown(o.ignore_shutdown);
+  if (o.refuse_detach_given) b->set_refuse_device_release(o.refuse_detach);
   request.set_request_id(o.request_id);
   absl::Status s =
       SetDuration("--crash-after", o.crash_after, &GuestBehavior::mutable_crash_after, b);
@@ -113,6 +114,11 @@ void AddSimCommands(CLI::App& app, SimOptions& o, CommandRegistry& registry) {
       behave->add_flag("--ignore-shutdown", o.ignore_shutdown,
                        "Ignore shutdown and reboot requests (--ignore-shutdown=false to stop)");
   ignore->each([&o](const std::string&) { o.ignore_shutdown_given = true; });
+  CLI::Option* refuse = behave->add_flag(
+      "--refuse-detach", o.refuse_detach,
+      "Never release a device the guest is asked to give up, so detaching it times out "
+      "(--refuse-detach=false to let go)");
+  refuse->each([&o](const std::string&) { o.refuse_detach_given = true; });
   behave->add_option("--request-id", o.request_id, "Client-chosen id that makes retries safe");
   behave->add_option("--crash-after", o.crash_after, "Crash this long from now (e.g. 5s)");
   behave->add_option("--poweroff-after", o.poweroff_after, "Power off this long from now");

@@ -144,17 +144,17 @@ bool UnmanagedFieldEquals(const xenia::v1::Domain& d, const std::string& field,
 }  // namespace
 
 DomainServiceImpl::DomainServiceImpl(const CallGate& gate, OperationEngine& engine,
-                                     const DomainRegistry& registry,
+                                     hv::Hypervisor& hypervisor, const DomainRegistry& registry,
                                      const UnmanagedDomains& unmanaged, const ResourceNames& names,
-                                     images::ImageDirectory& images,
-                                     stream::ImageFormat image_format, std::string peer_token)
+                                     images::ImageDirectory& images, std::string peer_token)
     : gate_(gate),
       engine_(engine),
+      hypervisor_(hypervisor),
       registry_(registry),
       unmanaged_(unmanaged),
       names_(names),
       images_(images),
-      image_format_(image_format),
+      image_format_(hypervisor.image_format()),
       peer_token_(std::move(peer_token)) {}
 
 grpc::ServerUnaryReactor* DomainServiceImpl::SubmitVerb(

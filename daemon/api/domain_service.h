@@ -5,7 +5,8 @@
 // interceptor says so in words).
 //
 // Thread-safe: gRPC calls the handlers on its own threads; they never call
-// the hypervisor.
+// the hypervisor, but for ListDomainDevices's read of a domain's device
+// table (a query every backend answers without blocking, as xl block-list).
 #pragma once
 
 #include <functional>
@@ -15,6 +16,7 @@
 #include "daemon/api/call_gate.h"
 #include "daemon/domain/domain_registry.h"
 #include "daemon/domain/unmanaged_domains.h"
+#include "daemon/hypervisor/hypervisor.h"
 #include "daemon/images/image_directory.h"
 #include "daemon/operations/operation_engine.h"
 #include "daemon/resource_names.h"
@@ -26,9 +28,9 @@ namespace xenia {
 class DomainServiceImpl final : public xenia::v1::DomainService::CallbackService {
  public:
   // Everything is borrowed and must outlive the service.
-  DomainServiceImpl(const CallGate& gate, OperationEngine& engine, const DomainRegistry& registry,
-                    const UnmanagedDomains& unmanaged, const ResourceNames& names,
-                    images::ImageDirectory& images, stream::ImageFormat image_format,
+  DomainServiceImpl(const CallGate& gate, OperationEngine& engine, hv::Hypervisor& hypervisor,
+                    const DomainRegistry& registry, const UnmanagedDomains& unmanaged,
+                    const ResourceNames& names, images::ImageDirectory& images,
                     std::string peer_token);
 
   grpc::ServerUnaryReactor* CreateDomain(grpc::CallbackServerContext* ctx,
@@ -87,6 +89,28 @@ class DomainServiceImpl final : public xenia::v1::DomainService::CallbackService
   grpc::ServerUnaryReactor* SetDomainVcpus(grpc::CallbackServerContext* ctx,
                                            const xenia::v1::SetDomainVcpusRequest* request,
                                            xenia::v1::Operation* response) override;
+  // domain_devices.cc.
+  grpc::ServerUnaryReactor* AttachDisk(grpc::CallbackServerContext* ctx,
+                                       const xenia::v1::AttachDiskRequest* request,
+                                       xenia::v1::Operation* response) override;
+  grpc::ServerUnaryReactor* DetachDisk(grpc::CallbackServerContext* ctx,
+                                       const xenia::v1::DetachDiskRequest* request,
+                                       xenia::v1::Operation* response) override;
+  grpc::ServerUnaryReactor* AttachNetworkInterface(
+      grpc::CallbackServerContext* ctx, const xenia::v1::AttachNetworkInterfaceRequest* request,
+      xenia::v1::Operation* response) override;
+  grpc::ServerUnaryReactor* DetachNetworkInterface(
+      grpc::CallbackServerContext* ctx, const xenia::v1::DetachNetworkInterfaceRequest* request,
+      xenia::v1::Operation* response) override;
+  grpc::ServerUnaryReactor* AttachPciDevice(grpc::CallbackServerContext* ctx,
+                                            const xenia::v1::AttachPciDeviceRequest* request,
+                                            xenia::v1::Operation* response) override;
+  grpc::ServerUnaryReactor* DetachPciDevice(grpc::CallbackServerContext* ctx,
+                                            const xenia::v1::DetachPciDeviceRequest* request,
+                                            xenia::v1::Operation* response) override;
+  grpc::ServerUnaryReactor* ListDomainDevices(
+      grpc::CallbackServerContext* ctx, const xenia::v1::ListDomainDevicesRequest* request,
+      xenia::v1::ListDomainDevicesResponse* response) override;
   // domain_config_text.cc.
   grpc::ServerUnaryReactor* ParseDomainConfig(
       grpc::CallbackServerContext* ctx, const xenia::v1::ParseDomainConfigRequest* request,
@@ -116,11 +140,12 @@ class DomainServiceImpl final : public xenia::v1::DomainService::CallbackService
 
   const CallGate& gate_;
   OperationEngine& engine_;
+  hv::Hypervisor& hypervisor_;
   const DomainRegistry& registry_;
   const UnmanagedDomains& unmanaged_;
   const ResourceNames& names_;
   images::ImageDirectory& images_;
-  // The format the backend saves and restores.
+  // The format the backend saves and restores (the hypervisor's).
   const stream::ImageFormat image_format_;
   // The fleet's peer token, presented to a migration's destination.
   const std::string peer_token_;

@@ -1,5 +1,6 @@
 #include "daemon/api/host_service.h"
 
+#include "absl/container/flat_hash_map.h"
 #include "daemon/api/status_mapping.h"
 #include "daemon/proto_time.h"
 #include "daemon/version.h"
@@ -50,6 +51,48 @@ grpc::ServerUnaryReactor* HostServiceImpl::GetHost(grpc::CallbackServerContext* 
   response->set_running_domains(counts.active);
   response->set_unmanaged_domains(static_cast<int32_t>(unmanaged_.guests()));
   *response->mutable_start_time() = ToProto(identity_.start_time);
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* HostServiceImpl::ListAssignablePciDevices(
+    grpc::CallbackServerContext* ctx, const xenia::v1::ListAssignablePciDevicesRequest* request,
+    xenia::v1::ListAssignablePciDevicesResponse* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  absl::StatusOr<Caller> caller =
+      gate_.Admit(*ctx, "/xenia.v1.HostService/ListAssignablePciDevices");
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  if (absl::Status s = names_.CheckHost("parent", request->parent()); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  absl::StatusOr<std::vector<hv::AssignablePci>> pool =
+      hypervisor_.ListAssignablePci(hv::OpContext{});
+  if (!pool.ok()) {
+    reactor->Finish(ToGrpcStatus(pool.status()));
+    return reactor;
+  }
+  // Holders by domid: managed domains, then those xeniad does not manage.
+  absl::flat_hash_map<uint32_t, std::string> holders;
+  for (const DomainEntry& entry : registry_.Snapshot()) {
+    if (entry.status.has_domid()) {
+      holders[static_cast<uint32_t>(entry.status.domid())] = entry.name();
+    }
+  }
+  for (const hv::DomainFacts& facts : unmanaged_.After(""))
+    holders.emplace(facts.domid, facts.name);
+  for (const hv::AssignablePci& pci : *pool) {
+    xenia::v1::AssignablePciDevice* out = response->add_devices();
+    out->set_bdf(pci.bdf);
+    if (!pci.domid.has_value()) continue;
+    out->set_domid(static_cast<int32_t>(*pci.domid));
+    if (auto it = holders.find(*pci.domid); it != holders.end()) {
+      out->set_domain(names_.Domain(it->second));
+    }
+  }
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }

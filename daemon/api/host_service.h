@@ -1,7 +1,8 @@
 // HostService: what this host is and how full it is.
 //
 // Thread-safe: gRPC calls the handlers on its own threads. GetHost reads the
-// hypervisor's host facts, a query every backend answers without blocking.
+// hypervisor's host facts and ListAssignablePciDevices its PCI pool,
+// queries every backend answers without blocking.
 #pragma once
 
 #include <string>
@@ -35,6 +36,10 @@ class HostServiceImpl final : public xenia::v1::HostService::CallbackService {
   grpc::ServerUnaryReactor* GetHost(grpc::CallbackServerContext* ctx,
                                     const xenia::v1::GetHostRequest* request,
                                     xenia::v1::Host* response) override;
+  // The hypervisor's PCI pool, each device with the domain holding it.
+  grpc::ServerUnaryReactor* ListAssignablePciDevices(
+      grpc::CallbackServerContext* ctx, const xenia::v1::ListAssignablePciDevicesRequest* request,
+      xenia::v1::ListAssignablePciDevicesResponse* response) override;
 
  private:
   const CallGate& gate_;

@@ -117,6 +117,9 @@ grpc::ServerUnaryReactor* SimulatorServiceImpl::SetGuestBehavior(
   const xenia::v1::GuestBehavior& in = request->behavior();
   hv::GuestBehavior behavior;
   if (in.has_ignore_shutdown()) behavior.ignore_shutdown = in.ignore_shutdown();
+  if (in.has_refuse_device_release()) {
+    behavior.refuse_device_release = in.refuse_device_release();
+  }
   if (in.has_crash_after()) behavior.crash_after = FromProto(in.crash_after());
   if (in.has_poweroff_after()) behavior.poweroff_after = FromProto(in.poweroff_after());
   if (in.has_shutdown_time()) behavior.shutdown_time = FromProto(in.shutdown_time());
@@ -140,6 +143,7 @@ grpc::ServerUnaryReactor* SimulatorServiceImpl::SetGuestBehavior(
   if (!now.ok()) return fail(now.status());
   xenia::v1::GuestBehavior* out = response->mutable_behavior();
   out->set_ignore_shutdown(now->ignore_shutdown.value_or(false));
+  out->set_refuse_device_release(now->refuse_device_release.value_or(false));
   // The simulator says "never" with an infinite duration; the API leaves the
   // field unset.
   auto scheduled = [](const std::optional<absl::Duration>& d) {

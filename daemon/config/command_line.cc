@@ -4,7 +4,10 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/sizes.h"
+#include "daemon/hypervisor/devices.h"
 #include "daemon/version.h"
 
 namespace xenia {
@@ -18,7 +21,7 @@ CommandLine ParseCommandLine(int argc, char** argv) {
   std::string config_file;
   std::optional<std::string> state_dir, socket, socket_group, listen, backend, log_level, host_id,
       sim_memory, sim_dom0_memory, sim_boot_time, sim_shutdown_time, sim_state_file, image_dir,
-      sim_dirty_rate, sim_shadow_paging, peer_token_file;
+      sim_dirty_rate, sim_shadow_paging, peer_token_file, sim_pci, sim_detach_timeout;
   std::optional<int> workers, sim_cpus;
   bool version = false;
   app.add_option("--config", config_file, "YAML config file (see xeniad.example.yaml)");
@@ -43,6 +46,10 @@ CommandLine ParseCommandLine(int argc, char** argv) {
                  "How long simulated guests take to shut down");
   app.add_option("--sim-dirty-rate", sim_dirty_rate,
                  "Memory a running simulated guest dirties per second, e.g. 10M");
+  app.add_option("--sim-pci", sim_pci,
+                 "PCI devices the simulated host can pass through, e.g. 0000:03:00.0,0000:04:00.0");
+  app.add_option("--sim-detach-timeout", sim_detach_timeout,
+                 "How long a detach waits for a simulated guest to release the device");
   app.add_option("--sim-shadow-paging", sim_shadow_paging,
                  "true | false: whether the simulated Xen can save PV guests live");
   app.add_flag("--version", version, "Print the version and exit");
@@ -111,11 +118,25 @@ CommandLine ParseCommandLine(int argc, char** argv) {
   }
   for (auto [flag, text, out_duration] :
        {std::tuple{"--sim-boot-time", &sim_boot_time, &config.sim.boot_time},
-        std::tuple{"--sim-shutdown-time", &sim_shutdown_time, &config.sim.shutdown_time}}) {
+        std::tuple{"--sim-shutdown-time", &sim_shutdown_time, &config.sim.shutdown_time},
+        std::tuple{"--sim-detach-timeout", &sim_detach_timeout,
+                   &config.sim.device_release_timeout}}) {
     if (!text->has_value()) continue;
     if (!absl::ParseDuration(**text, out_duration) || *out_duration < absl::ZeroDuration()) {
       return fail(absl::StrCat(flag, ": \"", **text, "\" is not a duration such as 2s"));
     }
+  }
+  if (sim_pci) {
+    std::vector<std::string> list;
+    for (absl::string_view item : absl::StrSplit(*sim_pci, ',', absl::SkipWhitespace())) {
+      item = absl::StripAsciiWhitespace(item);
+      if (!hv::IsPciAddress(item)) {
+        return fail(
+            absl::StrCat("--sim-pci: \"", item, "\" is not a PCI address such as 0000:03:00.0"));
+      }
+      list.push_back(hv::NormalizePciAddress(item));
+    }
+    config.sim.assignable_pci = std::move(list);
   }
   if (sim_dirty_rate) {
     absl::StatusOr<int64_t> bytes = ParseSizeBytes(*sim_dirty_rate);

@@ -5,10 +5,14 @@
 #include <map>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/logger.h"
 #include "common/sizes.h"
+#include "daemon/hypervisor/devices.h"
 #include "yaml-cpp/yaml.h"
 
 namespace xenia {
@@ -85,6 +89,22 @@ Setter Fraction(const std::string& key, double* out) {
   };
 }
 
+// A comma-separated list of PCI addresses ("" for none).
+Setter PciList(std::vector<std::string>* out) {
+  return [out](const std::string& v) {
+    std::vector<std::string> list;
+    for (absl::string_view item : absl::StrSplit(v, ',', absl::SkipWhitespace())) {
+      item = absl::StripAsciiWhitespace(item);
+      if (!hv::IsPciAddress(item)) {
+        return Bad("sim.assignable_pci", v, "PCI addresses such as 0000:03:00.0, comma-separated");
+      }
+      list.push_back(hv::NormalizePciAddress(item));
+    }
+    *out = std::move(list);
+    return absl::OkStatus();
+  };
+}
+
 std::map<std::string, Setter> Keys(DaemonConfig& c) {
   return {
       {"state_dir", String(&c.state_dir)},
@@ -113,6 +133,9 @@ std::map<std::string, Setter> Keys(DaemonConfig& c) {
       {"sim.cpu_load", Fraction("sim.cpu_load", &c.sim.cpu_load)},
       {"sim.dirty_rate", Bytes("sim.dirty_rate", &c.sim.dirty_bytes_per_second)},
       {"sim.shadow_paging", Bool("sim.shadow_paging", &c.sim.shadow_paging)},
+      {"sim.assignable_pci", PciList(&c.sim.assignable_pci)},
+      {"sim.device_release_timeout",
+       Duration("sim.device_release_timeout", &c.sim.device_release_timeout)},
   };
 }
 

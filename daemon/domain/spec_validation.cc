@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/uuid.h"
+#include "daemon/hypervisor/devices.h"
 
 namespace xenia {
 namespace {
@@ -40,43 +41,13 @@ std::string NameProblem(absl::string_view name) {
   return "";
 }
 
-bool IsMac(absl::string_view mac) {
-  if (mac.size() != 17) return false;
-  for (size_t i = 0; i < mac.size(); ++i) {
-    if (i % 3 == 2) {
-      if (mac[i] != ':') return false;
-    } else if (!absl::ascii_isxdigit(static_cast<unsigned char>(mac[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// "[DDDD:]BB:DD.F" with hex digits and a function 0-7.
-bool IsBdf(absl::string_view bdf) {
-  auto hex = [](absl::string_view s, size_t n) {
-    if (s.size() != n) return false;
-    for (char c : s) {
-      if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) return false;
-    }
-    return true;
-  };
-  std::vector<absl::string_view> parts;
-  size_t start = 0;
-  for (size_t i = 0; i <= bdf.size(); ++i) {
-    if (i == bdf.size() || bdf[i] == ':') {
-      parts.push_back(bdf.substr(start, i - start));
-      start = i + 1;
-    }
-  }
-  if (parts.size() == 3) {
-    if (!hex(parts[0], 4)) return false;
-    parts.erase(parts.begin());
-  }
-  if (parts.size() != 2 || !hex(parts[0], 2)) return false;
-  absl::string_view dev_fn = parts[1];
-  return dev_fn.size() == 4 && hex(dev_fn.substr(0, 2), 2) && dev_fn[2] == '.' &&
-         dev_fn[3] >= '0' && dev_fn[3] <= '7';
+// Each problem as ".field: problem", for a caller that puts the device's
+// own name in front.
+absl::Status JoinProblems(absl::string_view device, const std::vector<std::string>& problems) {
+  if (problems.empty()) return absl::OkStatus();
+  std::vector<std::string> named;
+  for (const std::string& p : problems) named.push_back(absl::StrCat(device, p));
+  return absl::InvalidArgumentError(absl::StrJoin(named, "; "));
 }
 
 xenia::v1::LifecycleAction OrDefault(xenia::v1::LifecycleAction action,
@@ -85,6 +56,59 @@ xenia::v1::LifecycleAction OrDefault(xenia::v1::LifecycleAction action,
 }
 
 }  // namespace
+
+std::vector<std::string> DiskProblems(const xenia::v1::Disk& disk) {
+  std::vector<std::string> problems;
+  if (disk.vdev().empty()) {
+    problems.push_back(".vdev: required: the device name the guest sees, e.g. xvda");
+  } else if (absl::StatusOr<int32_t> devid = hv::VdevToDevid(disk.vdev()); !devid.ok()) {
+    problems.push_back(absl::StrCat(".vdev: ", devid.status().message()));
+  }
+  if (disk.target().empty() && !disk.cdrom()) {
+    problems.push_back(".target: required unless the disk is a cdrom");
+  }
+  if (!xenia::v1::DiskAccess_IsValid(disk.access()) ||
+      !xenia::v1::DiskFormat_IsValid(disk.format()) ||
+      !xenia::v1::DiskBackendType_IsValid(disk.backend_type())) {
+    problems.push_back(": unknown access, format or backend_type value");
+  }
+  return problems;
+}
+
+std::vector<std::string> NetworkInterfaceProblems(const xenia::v1::NetworkInterface& nic) {
+  std::vector<std::string> problems;
+  if (!nic.mac().empty() && !hv::IsMacAddress(nic.mac())) {
+    problems.push_back(
+        absl::StrCat(".mac: \"", nic.mac(), "\" is not a MAC address (xx:xx:xx:xx:xx:xx)"));
+  }
+  if (nic.mtu() < 0)
+    problems.push_back(absl::StrCat(".mtu: must not be negative, got ", nic.mtu()));
+  return problems;
+}
+
+std::vector<std::string> PciDeviceProblems(const xenia::v1::PciDevice& pci) {
+  std::vector<std::string> problems;
+  if (pci.bdf().empty()) {
+    problems.push_back(".bdf: required: the host device as [DDDD:]BB:DD.F");
+  } else if (!hv::IsPciAddress(pci.bdf())) {
+    problems.push_back(
+        absl::StrCat(".bdf: \"", pci.bdf(), "\" is not a PCI address ([DDDD:]BB:DD.F)"));
+  }
+  return problems;
+}
+
+absl::Status ValidateDisk(const xenia::v1::Disk& disk, absl::string_view field) {
+  return JoinProblems(field, DiskProblems(disk));
+}
+
+absl::Status ValidateNetworkInterface(const xenia::v1::NetworkInterface& nic,
+                                      absl::string_view field) {
+  return JoinProblems(field, NetworkInterfaceProblems(nic));
+}
+
+absl::Status ValidatePciDevice(const xenia::v1::PciDevice& pci, absl::string_view field) {
+  return JoinProblems(field, PciDeviceProblems(pci));
+}
 
 absl::Status ValidateDomainName(absl::string_view name) {
   std::string problem = NameProblem(name);
@@ -96,6 +120,10 @@ absl::Status ValidateAndDefaultSpec(DomainSpec* spec) {
   std::vector<std::string> errors;
   auto fail = [&errors](absl::string_view field, absl::string_view problem) {
     errors.push_back(absl::StrCat("spec.", field, ": ", problem));
+  };
+  // A device's problems come as ".field: problem".
+  auto fail_device = [&errors](absl::string_view device, absl::string_view problem) {
+    errors.push_back(absl::StrCat("spec.", device, problem));
   };
 
   if (std::string p = NameProblem(spec->name()); !p.empty()) fail("name", p);
@@ -153,40 +181,34 @@ absl::Status ValidateAndDefaultSpec(DomainSpec* spec) {
     fail("max_vcpus", absl::StrCat("at most ", kMaxVcpus, ", got ", spec->max_vcpus()));
   }
 
-  std::set<std::string> vdevs;
+  std::set<int32_t> devids;
   for (int i = 0; i < spec->disks_size(); ++i) {
     const xenia::v1::Disk& disk = spec->disks(i);
-    std::string field = absl::StrCat("disks[", i, "].vdev");
-    if (disk.vdev().empty()) {
-      fail(field, "required: the device name the guest sees, e.g. xvda");
-    } else if (!vdevs.insert(disk.vdev()).second) {
-      fail(field, absl::StrCat("\"", disk.vdev(), "\" is used by another disk"));
-    }
-    if (disk.target().empty() && !disk.cdrom()) {
-      fail(absl::StrCat("disks[", i, "].target"), "required unless the disk is a cdrom");
+    const std::string field = absl::StrCat("disks[", i, "]");
+    for (const std::string& problem : DiskProblems(disk)) fail_device(field, problem);
+    absl::StatusOr<int32_t> devid = hv::VdevToDevid(disk.vdev());
+    if (devid.ok() && !devids.insert(*devid).second) {
+      fail(absl::StrCat(field, ".vdev"),
+           absl::StrCat("\"", disk.vdev(), "\" is used by another disk"));
     }
   }
   std::set<std::string> macs;
   for (int i = 0; i < spec->network_interfaces_size(); ++i) {
-    const std::string& mac = spec->network_interfaces(i).mac();
-    if (mac.empty()) continue;
-    std::string field = absl::StrCat("network_interfaces[", i, "].mac");
-    if (!IsMac(mac)) {
-      fail(field, absl::StrCat("\"", mac, "\" is not a MAC address (xx:xx:xx:xx:xx:xx)"));
-    } else if (!macs.insert(absl::AsciiStrToLower(mac)).second) {
-      fail(field, absl::StrCat("\"", mac, "\" is used by another interface"));
+    const xenia::v1::NetworkInterface& nic = spec->network_interfaces(i);
+    const std::string field = absl::StrCat("network_interfaces[", i, "]");
+    for (const std::string& problem : NetworkInterfaceProblems(nic)) fail_device(field, problem);
+    if (hv::IsMacAddress(nic.mac()) && !macs.insert(absl::AsciiStrToLower(nic.mac())).second) {
+      fail(absl::StrCat(field, ".mac"),
+           absl::StrCat("\"", nic.mac(), "\" is used by another interface"));
     }
   }
   std::set<std::string> bdfs;
   for (int i = 0; i < spec->pci_devices_size(); ++i) {
-    const std::string& bdf = spec->pci_devices(i).bdf();
-    std::string field = absl::StrCat("pci_devices[", i, "].bdf");
-    if (bdf.empty()) {
-      fail(field, "required: the host device as [DDDD:]BB:DD.F");
-    } else if (!IsBdf(bdf)) {
-      fail(field, absl::StrCat("\"", bdf, "\" is not a PCI address ([DDDD:]BB:DD.F)"));
-    } else if (!bdfs.insert(absl::AsciiStrToLower(bdf)).second) {
-      fail(field, absl::StrCat("\"", bdf, "\" is assigned twice"));
+    const xenia::v1::PciDevice& pci = spec->pci_devices(i);
+    const std::string field = absl::StrCat("pci_devices[", i, "]");
+    for (const std::string& problem : PciDeviceProblems(pci)) fail_device(field, problem);
+    if (hv::IsPciAddress(pci.bdf()) && !bdfs.insert(hv::NormalizePciAddress(pci.bdf())).second) {
+      fail(absl::StrCat(field, ".bdf"), absl::StrCat("\"", pci.bdf(), "\" is assigned twice"));
     }
   }
   for (const auto& [key, value] : spec->labels()) {

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -23,6 +25,19 @@ inline constexpr int64_t kMaxMemoryMib = int64_t{16} << 20;
 inline constexpr int32_t kMaxVcpus = 512;
 
 absl::Status ValidateAndDefaultSpec(xenia::v1::DomainSpec* spec);
+
+// The problems of one device, each as ".field: problem" (e.g. ".vdev:
+// \"xvd\" is not a virtual disk name ..."), in the order of its fields.
+std::vector<std::string> DiskProblems(const xenia::v1::Disk& disk);
+std::vector<std::string> NetworkInterfaceProblems(const xenia::v1::NetworkInterface& nic);
+std::vector<std::string> PciDeviceProblems(const xenia::v1::PciDevice& pci);
+
+// One device as a request gives it: INVALID_ARGUMENT naming `field` (e.g.
+// "disk") and every problem.
+absl::Status ValidateDisk(const xenia::v1::Disk& disk, absl::string_view field);
+absl::Status ValidateNetworkInterface(const xenia::v1::NetworkInterface& nic,
+                                      absl::string_view field);
+absl::Status ValidatePciDevice(const xenia::v1::PciDevice& pci, absl::string_view field);
 
 // Checks a Xen domain name alone (the rules of spec.name).
 absl::Status ValidateDomainName(absl::string_view name);

@@ -33,6 +33,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "daemon/hypervisor/devices.h"
 #include "daemon/stream/image_reader.h"
 #include "xenia/v1/domain.pb.h"
 #include "xenia/v1/domain_stream.pb.h"
@@ -326,6 +327,25 @@ class Hypervisor {
   // vcpu-set); FAILED_PRECONDITION outside 1..max_vcpus.
   virtual absl::Status SetOnlineVcpus(const OpContext& ctx, const DomainRef& domain,
                                       int32_t vcpus) = 0;
+
+  // The devices of a domain (xl block-list, network-list, pci-list), disks
+  // first, then interfaces, then PCI devices, each in devid order.
+  virtual absl::StatusOr<std::vector<DeviceFacts>> ListDevices(const OpContext& ctx,
+                                                               const DomainRef& domain) = 0;
+  // Hot-plugs a device into a running or paused domain and returns it as
+  // attached (its devid; an interface's MAC). FAILED_PRECONDITION for a
+  // domain that does not run, a device the guest's type cannot take, a PCI
+  // device that is not assignable or is in use; ALREADY_EXISTS for a vdev,
+  // MAC or BDF the domain already has; INVALID_ARGUMENT for a device the
+  // backend cannot read.
+  virtual absl::StatusOr<DeviceFacts> AttachDevice(const OpContext& ctx, const DomainRef& domain,
+                                                   const AttachDeviceRequest& req) = 0;
+  // See DetachDeviceRequest. NOT_FOUND (naming the device) for a device the
+  // domain does not have.
+  virtual absl::Status DetachDevice(const OpContext& ctx, const DomainRef& domain,
+                                    const DetachDeviceRequest& req) = 0;
+  // The host's PCI devices that can be passed through, in BDF order.
+  virtual absl::StatusOr<std::vector<AssignablePci>> ListAssignablePci(const OpContext& ctx) = 0;
 
   // The definition of a domain as the hypervisor holds it: what adopting a
   // domain created beside xeniad (e.g. with xl) starts from. Fields the

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/domain/domain_proto.h"
+#include "daemon/operations/device_tasks.h"
 #include "daemon/proto_time.h"
 
 namespace xenia {
@@ -52,7 +53,9 @@ absl::Status StartInHypervisor(TaskContext& ctx, const DomainEntry& entry, bool 
     *status.mutable_state_change_time() = ToProto(now);
     status.clear_message();
   });
-  return updated.status();
+  if (!updated.ok()) return updated.status();
+  // The devices the domain was built with, as the hypervisor reports them.
+  return RefreshDevices(ctx, *updated);
 }
 
 absl::Status DestroyInHypervisor(TaskContext& ctx, const DomainEntry& entry,
@@ -66,6 +69,7 @@ absl::Status DestroyInHypervisor(TaskContext& ctx, const DomainEntry& entry,
     DomainStatus& status = e.status;
     status.set_power_state(xenia::v1::SHUTOFF);
     status.clear_domid();
+    status.clear_devices();
     status.set_current_memory_mib(0);
     status.set_online_vcpus(0);
     status.clear_start_time();

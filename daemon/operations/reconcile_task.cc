@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/domain/domain_proto.h"
+#include "daemon/operations/device_tasks.h"
 #include "daemon/operations/domain_lifecycle.h"
 #include "daemon/proto_time.h"
 
@@ -69,8 +70,10 @@ StepResult ReconcileTask::Step(TaskContext& ctx) {
         }
         ApplyFacts(*facts, now, &e.status);
       });
+      if (!updated.ok()) return StepResult::Failed(updated.status());
+      if (absl::Status s = RefreshDevices(ctx, *updated); !s.ok()) return StepResult::Failed(s);
       ctx.SetProgress(100, "in step with the hypervisor");
-      return updated.ok() ? StepResult::Done() : StepResult::Failed(updated.status());
+      return StepResult::Done();
     }
     case hv::RunState::kDying: {
       (void)ctx.UpdateDomain([&](DomainEntry& e) {

@@ -122,6 +122,7 @@ class SaveDomainTask final : public OperationTask {
       xenia::v1::DomainStatus& status = e.status;
       status.set_power_state(xenia::v1::SUSPENDED);
       status.clear_domid();
+      status.clear_devices();
       status.set_current_memory_mib(0);
       status.set_online_vcpus(0);
       status.clear_start_time();

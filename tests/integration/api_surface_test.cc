@@ -73,16 +73,7 @@ class ApiSurfaceTest : public DaemonFixture {
 
 TEST_F(ApiSurfaceTest, UnbuiltMethodsAreUnimplementedAndSaySo) {
   CreateOrDie("web", 256);
-  xenia::v1::Operation op;
-  xenia::v1::AttachDiskRequest attach;
-  attach.set_name(DomainName("web"));
-  attach.mutable_disk()->set_vdev("xvdb");
-  attach.mutable_disk()->set_target("/srv/xen/web-data.img");
-  EXPECT_TRUE(IsError(daemon_->domains().AttachDisk(Context().get(), attach, &op),
-                      StatusCode::UNIMPLEMENTED,
-                      {"/xenia.v1.DomainService/AttachDisk", "not implement"}));
-
-  // A streaming one too (the guest agent's session).
+  // A streaming one (the guest agent's session).
   auto agents = xenia::v1::AgentService::NewStub(daemon_->channel());
   auto ctx = Context();
   auto stream = agents->Connect(ctx.get());

@@ -31,6 +31,15 @@ std::optional<libxl_disk_format> FormatToLibxl(xenia::v1::DiskFormat format);
 std::optional<libxl_disk_backend> BackendToLibxl(xenia::v1::DiskBackendType backend);
 // One disk, as DevicesToSpec maps it.
 void DiskToSpec(const libxl_device_disk& d, xenia::v1::Disk* out);
+// One disk into `out` (initialised), as AddDevices maps spec.disks[i];
+// `field` is what errors name after "spec.", e.g. "disks[i]".
+absl::Status MapDisk(const xenia::v1::Disk& d, const std::string& field, libxl_device_disk* out);
+// One network interface into `out` (initialised), with `devid` (-1: libxl
+// gives it the next free one), as AddDevices maps spec.network_interfaces[i].
+absl::Status MapNic(const xenia::v1::NetworkInterface& n, const std::string& field, int devid,
+                    libxl_device_nic* out);
+// One network interface, as DevicesToSpec maps it; the MAC in lower case.
+void NicToSpec(const libxl_device_nic& n, xenia::v1::NetworkInterface* out);
 
 // `text` as 1 to `max_digits` hex digits (nothing else) of a value <= `max`.
 bool ParseBoundedHex(absl::string_view text, size_t max_digits, unsigned int max,

@@ -58,6 +58,8 @@ xenia::v1::DiskBackendType BackendFromLibxl(libxl_disk_backend backend) {
   }
 }
 
+}  // namespace
+
 // As xlu_disk_parse: read-write unless said otherwise, raw unless said
 // otherwise, and a cdrom is removable, read-only, and "empty" without a
 // medium.
@@ -114,6 +116,8 @@ absl::Status MapDisk(const xenia::v1::Disk& d, const std::string& field, libxl_d
 
 // ------------------------------------------------------------------- nics
 
+namespace {
+
 bool ParseMac(absl::string_view text, libxl_mac* mac) {
   std::vector<absl::string_view> bytes = absl::StrSplit(text, ':');
   if (bytes.size() != 6) return false;
@@ -124,6 +128,8 @@ bool ParseMac(absl::string_view text, libxl_mac* mac) {
   }
   return true;
 }
+
+}  // namespace
 
 absl::Status MapNic(const xenia::v1::NetworkInterface& n, const std::string& field, int devid,
                     libxl_device_nic* out) {
@@ -182,6 +188,8 @@ void NicToSpec(const libxl_device_nic& n, xenia::v1::NetworkInterface* out) {
 }
 
 // ------------------------------------------------------------------ vtpms
+
+namespace {
 
 absl::Status MapVtpm(const xenia::v1::Vtpm& v, const std::string& field, int devid,
                      libxl_device_vtpm* out) {

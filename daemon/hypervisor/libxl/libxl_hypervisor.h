@@ -73,6 +73,21 @@ class LibxlHypervisor final : public Hypervisor {
   absl::Status SetOnlineVcpus(const OpContext& ctx, const DomainRef& domain,
                               int32_t vcpus) override;
   absl::Status UnpauseDomain(const OpContext& ctx, const DomainRef& domain) override;
+  // libxl_devices.cc. Synchronous libxl calls, as xl block-*, network-* and
+  // pci-* make them. A detach without force of a disk that the guest does
+  // not release within libxl's 10s fails with DEADLINE_EXCEEDED and leaves
+  // it closing (libxl_device_disk_safe_remove); an interface's detach
+  // without force is libxl's remove, which tears the interface down anyway
+  // after those 10s (libxl 4.17 has no safe remove for interfaces). PCI
+  // devices are refused for PVH guests (Xen 4.17 cannot pass them through),
+  // and unless libxl lists them as assignable (bound to pciback, not in use).
+  absl::StatusOr<std::vector<DeviceFacts>> ListDevices(const OpContext& ctx,
+                                                       const DomainRef& domain) override;
+  absl::StatusOr<DeviceFacts> AttachDevice(const OpContext& ctx, const DomainRef& domain,
+                                           const AttachDeviceRequest& req) override;
+  absl::Status DetachDevice(const OpContext& ctx, const DomainRef& domain,
+                            const DetachDeviceRequest& req) override;
+  absl::StatusOr<std::vector<AssignablePci>> ListAssignablePci(const OpContext& ctx) override;
   // libxl's stored configuration of the domain (what xl or xeniad created
   // it from), translated back. For dom0, and for a domain libxl holds no
   // configuration of, the spec has what the facts tell: name, uuid, type,
@@ -122,6 +137,19 @@ class LibxlHypervisor final : public Hypervisor {
   absl::StatusOr<bool> HostCanLogDirtyPv();
   // The spec the facts tell (dom0, or a domain without stored config).
   static xenia::v1::DomainSpec SpecFromFacts(const DomainFacts& facts);
+
+  // libxl_devices.cc: the devices of the domain `facts` describes, states
+  // included (ListDevices after its checks); the host's PCI devices bound to
+  // pciback, free or passed through; one attach per kind, for a domain that
+  // runs or is paused.
+  std::vector<DeviceFacts> DevicesOf(const DomainFacts& facts);
+  absl::StatusOr<std::vector<AssignablePci>> PcibackDevices();
+  absl::StatusOr<DeviceFacts> AttachDisk(const OpContext& ctx, const DomainFacts& facts,
+                                         const xenia::v1::Disk& disk);
+  absl::StatusOr<DeviceFacts> AttachNic(const OpContext& ctx, const DomainFacts& facts,
+                                        const xenia::v1::NetworkInterface& nic);
+  absl::StatusOr<DeviceFacts> AttachPci(const OpContext& ctx, const DomainFacts& facts,
+                                        const xenia::v1::PciDevice& pci);
 
   // CreateDomain's checks of name, uuid and memory, made while the caller
   // holds the create slot (libxl_create.cc).

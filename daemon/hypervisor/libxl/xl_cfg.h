@@ -32,6 +32,14 @@ struct XlImport {
 // of the file in one message.
 absl::StatusOr<XlImport> ImportXlConfig(absl::string_view text, absl::string_view source);
 
+// One device spec string as xl block-attach, network-attach and pci-attach
+// read it (xl-disk-configuration(5), xl-network-configuration(5),
+// xl-pci-configuration(5)): INVALID_ARGUMENT naming `what` ("disk spec")
+// and what is wrong (xl_device_spec.cc).
+absl::StatusOr<xenia::v1::Disk> ImportXlDisk(absl::string_view text);
+absl::StatusOr<xenia::v1::NetworkInterface> ImportXlVif(absl::string_view text);
+absl::StatusOr<xenia::v1::PciDevice> ImportXlPci(absl::string_view text);
+
 // The spec as an xl.cfg. INVALID_ARGUMENT if a string holds a control
 // character that xl.cfg cannot express.
 absl::StatusOr<std::string> ExportXlConfig(const xenia::v1::DomainSpec& spec);

@@ -85,6 +85,27 @@ std::string StateForMessage(const SimDomainRecord& record) {
   return "in an unknown state";
 }
 
+GuestDeviceHabits HabitsOf(const SimDomainRecord& record) {
+  GuestDeviceHabits habits;
+  habits.boot_ns = record.schedule.boot_ns;
+  habits.refuses_release = record.refuses_device_release;
+  habits.type = record.type;
+  return habits;
+}
+
+std::string MacFor(const std::string& uuid, int index) {
+  // FNV-1a over the uuid and the index: stable, and spread over 24 bits.
+  uint32_t hash = 2166136261u;
+  auto mix = [&hash](unsigned char c) {
+    hash ^= c;
+    hash *= 16777619u;
+  };
+  for (char c : uuid) mix(static_cast<unsigned char>(c));
+  for (int shift = 0; shift < 32; shift += 8) mix(static_cast<unsigned char>(index >> shift));
+  return absl::StrFormat("00:16:3e:%02x:%02x:%02x", (hash >> 16) & 0x7f, (hash >> 8) & 0xff,
+                         hash & 0xff);
+}
+
 DomainFacts FactsAt(const SimDomainRecord& record, int64_t now) {
   DomainFacts facts;
   facts.domid = record.domid;
@@ -254,6 +275,15 @@ absl::StatusOr<GuestBehavior> ChangeBehavior(SimDomainRecord& record, const Gues
                        behavior.balloon_kib_per_second.value_or(record.balloon.kib_per_second),
                        guest_now);
   }
+  if (behavior.refuse_device_release.has_value()) {
+    // A guest that lets go again finds the devices it was asked for then.
+    if (record.refuses_device_release && !*behavior.refuse_device_release) {
+      for (SimDevice& device : record.devices) {
+        if (device.close_guest_ns != kNever) device.close_guest_ns = guest_now;
+      }
+    }
+    record.refuses_device_release = *behavior.refuse_device_release;
+  }
   if (behavior.ignore_shutdown.has_value()) {
     // A guest that starts listening finds the pending request then, as a
     // guest whose PV drivers come up finds the control/shutdown node.
@@ -291,6 +321,7 @@ GuestBehavior BehaviorAt(const SimDomainRecord& record, int64_t now) {
   const int64_t guest_now = GuestNanosAt(record.timeline, now);
   GuestBehavior behavior;
   behavior.ignore_shutdown = record.schedule.ignore_shutdown;
+  behavior.refuse_device_release = record.refuses_device_release;
   behavior.crash_after = Remaining(record.schedule.crash_at_guest_ns, guest_now);
   behavior.poweroff_after = Remaining(record.schedule.poweroff_at_guest_ns, guest_now);
   behavior.shutdown_time = FromGuestNanos(record.schedule.shutdown_time_ns);

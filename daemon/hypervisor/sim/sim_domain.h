@@ -11,11 +11,13 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "daemon/hypervisor/hypervisor.h"
 #include "daemon/hypervisor/sim/guest_balloon.h"
+#include "daemon/hypervisor/sim/guest_devices.h"
 #include "daemon/hypervisor/sim/guest_memory.h"
 #include "daemon/hypervisor/sim/guest_timeline.h"
 #include "daemon/hypervisor/sim/sim_hypervisor.h"
@@ -48,7 +50,20 @@ struct SimDomainRecord {
   // Its memory's content (seed and page_count follow from uuid and
   // memory_mib; InitMemory sets them).
   GuestMemory memory;
+  // Its devices (kept in the state directory's device table, not in the
+  // record's slot).
+  std::vector<SimDevice> devices;
+  // The guest never releases a device it is asked to give up.
+  bool refuses_device_release = false;
 };
+
+// How the guest treats its devices.
+GuestDeviceHabits HabitsOf(const SimDomainRecord& record);
+
+// A MAC in Xen's OUI (00:16:3e) for the record's interface `index`, derived
+// from its uuid, so that a domain built again from the same definition (a
+// restore, a migration) keeps its addresses.
+std::string MacFor(const std::string& uuid, int index);
 
 // Sets the memory's seed and page count from the record's uuid and size, and
 // the rest to the given defaults (a working set of 0 means all pages).

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -44,6 +45,7 @@ SimHost::SimHost(const SimHostConfig& config, const Clock& clock, Logger& logger
       clock_(clock),
       logger_(logger),
       cpu_load_ppm_(CpuLoadToPpm(config.cpu_load)),
+      device_files_(absl::StrCat(config.state_file, ".devices")),
       file_(std::move(file)) {}
 
 SimHost::~SimHost() {
@@ -61,7 +63,12 @@ absl::Status SimHost::Load() {
       file_->LoadRecords(config_.dirty_bytes_per_second, config_.working_set_pages);
   if (!records.ok()) return records.status();
   std::vector<bool> used(file_->slot_count(), false);
+  absl::flat_hash_set<std::string> uuids;
   for (auto& [slot, record] : *records) {
+    absl::StatusOr<std::vector<SimDevice>> devices = device_files_.Load(record.uuid);
+    if (!devices.ok()) return devices.status();
+    record.devices = *std::move(devices);
+    uuids.insert(record.uuid);
     const uint32_t domid = record.domid;
     if (domains_.contains(domid) || domid_by_name_.contains(record.name) ||
         domid_by_uuid_.contains(record.uuid)) {
@@ -77,6 +84,10 @@ absl::Status SimHost::Load() {
   }
   for (uint32_t slot = file_->slot_count(); slot-- > 0;) {
     if (!used[slot]) free_slots_.push_back(slot);
+  }
+  if (int stale = device_files_.RemoveAllBut(uuids); stale > 0) {
+    logger_.Info("removed the device tables of domains that no longer exist",
+                 {{"directory", device_files_.directory()}, {"tables", stale}});
   }
   const int64_t now = clock_.BootNanos();
   next_due_ = now;  // Forces a full scan.
@@ -299,6 +310,7 @@ absl::Status SimHost::MutateDomain(const OpContext* ctx, const DomainRef& ref,
       SimDomainRecord changed = (*domain)->record;
       status = fn(changed, now);
       if (status.ok()) {
+        domains_changed_.SignalAll();
         (*domain)->record = std::move(changed);
         file_->StoreRecord((*domain)->slot, (*domain)->record);
         NoteScheduleLocked((*domain)->record);
@@ -406,6 +418,8 @@ absl::Status SimHost::DestroyDomain(const OpContext& ctx, const DomainRef& ref) 
       // that vanish on their own).
       const Domain gone = std::move(**domain);
       file_->FreeSlot(gone.slot);
+      device_files_.Remove(gone.record.uuid);
+      domains_changed_.SignalAll();
       free_slots_.push_back(gone.slot);
       domid_by_name_.erase(gone.record.name);
       domid_by_uuid_.erase(gone.record.uuid);

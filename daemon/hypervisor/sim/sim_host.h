@@ -28,6 +28,7 @@
 #include "common/logger.h"
 #include "daemon/hypervisor/hypervisor.h"
 #include "daemon/hypervisor/sim/event_queue.h"
+#include "daemon/hypervisor/sim/sim_device_files.h"
 #include "daemon/hypervisor/sim/sim_domain.h"
 #include "daemon/hypervisor/sim/sim_hypervisor.h"
 #include "daemon/hypervisor/sim/sim_state_file.h"
@@ -82,6 +83,15 @@ class SimHost {
       ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status SetOnlineVcpus(const OpContext& ctx, const DomainRef& ref, int32_t vcpus)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // sim_host_devices.cc.
+  absl::StatusOr<std::vector<DeviceFacts>> ListDevices(const OpContext& ctx, const DomainRef& ref)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<DeviceFacts> AttachDevice(const OpContext& ctx, const DomainRef& ref,
+                                           const AttachDeviceRequest& req) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status DetachDevice(const OpContext& ctx, const DomainRef& ref,
+                            const DetachDeviceRequest& req) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<std::vector<AssignablePci>> ListAssignablePci(const OpContext& ctx)
+      ABSL_LOCKS_EXCLUDED(mu_);
   void Watch(DomainEventHandler* handler);
   absl::StatusOr<GuestBehavior> SetGuestBehavior(const DomainRef& ref,
                                                  const GuestBehavior& behavior)
@@ -103,6 +113,8 @@ class SimHost {
     std::string uuid;
     int64_t memory_mib = 0;
     uint32_t slot = 0;
+    // The PCI devices it is built with (taken from the host's pool).
+    std::vector<std::string> pci;
   };
   // A change to one domain's record; returns whether to keep it.
   using Mutation = std::function<absl::Status(SimDomainRecord&, int64_t now)>;
@@ -120,7 +132,8 @@ class SimHost {
   HostFacts HostFactsLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Memory held by guests and by domains being built.
   int64_t UsedMemoryMibLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Checks a new domain against names, uuids, slots and memory.
+  // Checks a new domain against names, uuids, slots, memory and the PCI
+  // devices it takes.
   absl::Status AdmitLocked(const SimDomainRecord& record) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   uint32_t AllocateDomidLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Admits `record` and holds its domid, name, uuid, memory and slot while it
@@ -130,8 +143,18 @@ class SimHost {
   absl::Status Reserve(SimDomainRecord& record) ABSL_LOCKS_EXCLUDED(mu_);
   // Ends a reservation: frees it (a failed build) or makes `record` a
   // domain, running unless `paused`. Returns its facts.
+  // CommitLocked writes its devices' table first, and abandons the
+  // reservation if it cannot.
   void AbandonLocked(uint32_t domid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  DomainFacts CommitLocked(SimDomainRecord record, bool paused) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<DomainFacts> CommitLocked(SimDomainRecord record, bool paused)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // FAILED_PRECONDITION unless `bdf` is in the host's pool and neither a
+  // domain nor a domain being built holds it.
+  absl::Status CheckPciFreeLocked(const std::string& bdf, absl::string_view for_whom) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The domid holding `bdf`, if any (a domain being built counts).
+  std::optional<uint32_t> PciHolderLocked(const std::string& bdf) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sleeps create_time, within the deadline and unless cancelled.
   absl::Status SpendCreateTime(const OpContext& ctx, absl::string_view label) const;
   void EventLoop() ABSL_LOCKS_EXCLUDED(mu_);
@@ -145,6 +168,10 @@ class SimHost {
   mutable absl::Mutex mu_;
   // Signalled when a schedule changes or the host stops.
   absl::CondVar wake_;
+  // Signalled (to all) when any domain changes or goes: what a detach
+  // waiting for its guest looks again on.
+  absl::CondVar domains_changed_;
+  const SimDeviceFiles device_files_;
   const std::unique_ptr<SimStateFile> file_ ABSL_PT_GUARDED_BY(mu_);
   absl::btree_map<uint32_t, Domain> domains_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, uint32_t> domid_by_name_ ABSL_GUARDED_BY(mu_);

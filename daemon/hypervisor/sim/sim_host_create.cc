@@ -53,6 +53,16 @@ absl::StatusOr<SimDomainRecord> RecordFromSpec(const CreateDomainRequest& req) {
   record.max_memory_mib = std::max(spec.max_memory_mib(), spec.memory_mib());
   record.timeline.vcpus = spec.vcpus() == 0 ? 1 : spec.vcpus();
   record.max_vcpus = std::max(spec.max_vcpus(), record.timeline.vcpus);
+  const std::string uuid = record.uuid;
+  absl::StatusOr<std::vector<SimDevice>> devices =
+      DevicesFromSpec(spec, [&uuid](int index) { return MacFor(uuid, index); });
+  if (!devices.ok()) return devices.status();
+  record.devices = *std::move(devices);
+  if (record.type == xenia::v1::PVH && !spec.pci_devices().empty()) {
+    return absl::InvalidArgumentError(
+        "spec.pci_devices: Xen 4.17 cannot pass PCI devices through to PVH guests; use PV or "
+        "HVM");
+  }
   return record;
 }
 
@@ -77,9 +87,15 @@ absl::Status ValidateSimHostConfig(const SimHostConfig& c) {
   for (const auto& [name, d] :
        {std::pair<absl::string_view, absl::Duration>{"create_time", c.create_time},
         {"boot_time", c.boot_time},
-        {"shutdown_time", c.shutdown_time}}) {
+        {"shutdown_time", c.shutdown_time},
+        {"device_release_timeout", c.device_release_timeout}}) {
     if (d < absl::ZeroDuration()) {
       return invalid(name, " must not be negative, got ", absl::FormatDuration(d));
+    }
+  }
+  for (const std::string& bdf : c.assignable_pci) {
+    if (!IsPciAddress(bdf)) {
+      return invalid("assignable_pci: \"", bdf, "\" is not a PCI address ([DDDD:]BB:DD.F)");
     }
   }
   if (c.dirty_bytes_per_second < 0) {
@@ -110,6 +126,14 @@ absl::Status SimHost::AdmitLocked(const SimDomainRecord& record) const {
     return absl::AlreadyExistsError(absl::StrCat("a domain with uuid ", record.uuid,
                                                  " already exists on the host (creating \"",
                                                  record.name, "\")"));
+  }
+  for (const SimDevice& device : record.devices) {
+    if (device.kind != DeviceKind::kPci) continue;
+    if (absl::Status s =
+            CheckPciFreeLocked(device.Id(), absl::StrCat("domain \"", record.name, "\""));
+        !s.ok()) {
+      return s;
+    }
   }
   const size_t guests = domains_.size() + reservations_.size();
   if (guests + 1 >= static_cast<size_t>(config_.max_domains) || free_slots_.empty()) {
@@ -167,7 +191,11 @@ absl::Status SimHost::ReserveLocked(SimDomainRecord& record) {
   record.domid = AllocateDomidLocked();
   const uint32_t slot = free_slots_.back();
   free_slots_.pop_back();
-  reservations_[record.domid] = Reservation{record.name, record.uuid, record.memory_mib, slot};
+  Reservation reservation{record.name, record.uuid, record.memory_mib, slot, {}};
+  for (const SimDevice& device : record.devices) {
+    if (device.kind == DeviceKind::kPci) reservation.pci.push_back(device.Id());
+  }
+  reservations_[record.domid] = std::move(reservation);
   SimDomainRecord building = record;
   building.state = RunState::kPaused;
   building.timeline.running = false;
@@ -183,7 +211,11 @@ void SimHost::AbandonLocked(uint32_t domid) {
   free_slots_.push_back(slot);
 }
 
-DomainFacts SimHost::CommitLocked(SimDomainRecord record, bool paused) {
+absl::StatusOr<DomainFacts> SimHost::CommitLocked(SimDomainRecord record, bool paused) {
+  if (absl::Status s = device_files_.Store(record.uuid, record.devices); !s.ok()) {
+    AbandonLocked(record.domid);
+    return s;
+  }
   const uint32_t slot = reservations_[record.domid].slot;
   reservations_.erase(record.domid);
   const int64_t now = clock_.BootNanos();
@@ -265,7 +297,9 @@ absl::StatusOr<DomainFacts> SimHost::CreateDomain(const OpContext& ctx,
       AbandonLocked(record.domid);
       return built_in_time;
     }
-    facts = CommitLocked(std::move(record), req.start_paused);
+    absl::StatusOr<DomainFacts> committed = CommitLocked(std::move(record), req.start_paused);
+    if (!committed.ok()) return committed.status();
+    facts = *std::move(committed);
   }
   logger_.Info("simulated domain created", {{"domid", facts.domid},
                                             {"name", facts.name},

@@ -210,7 +210,9 @@ absl::StatusOr<RestoredDomain> SimHost::RestoreDomain(const OpContext& ctx,
   DomainFacts& facts = restored.facts;
   {
     absl::MutexLock lock(&mu_);
-    facts = CommitLocked(record, req.start_paused);
+    absl::StatusOr<DomainFacts> committed = CommitLocked(record, req.start_paused);
+    if (!committed.ok()) return committed.status();
+    facts = *std::move(committed);
   }
   logger_.Info("simulated domain restored", {{"domid", facts.domid},
                                              {"name", facts.name},

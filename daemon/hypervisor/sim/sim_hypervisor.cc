@@ -69,6 +69,26 @@ absl::Status SimHypervisor::SetMaxMemory(const OpContext& ctx, const DomainRef& 
   return host_->SetMaxMemory(ctx, domain, max_kib);
 }
 
+absl::StatusOr<std::vector<DeviceFacts>> SimHypervisor::ListDevices(const OpContext& ctx,
+                                                                    const DomainRef& domain) {
+  return host_->ListDevices(ctx, domain);
+}
+
+absl::StatusOr<DeviceFacts> SimHypervisor::AttachDevice(const OpContext& ctx,
+                                                        const DomainRef& domain,
+                                                        const AttachDeviceRequest& req) {
+  return host_->AttachDevice(ctx, domain, req);
+}
+
+absl::Status SimHypervisor::DetachDevice(const OpContext& ctx, const DomainRef& domain,
+                                         const DetachDeviceRequest& req) {
+  return host_->DetachDevice(ctx, domain, req);
+}
+
+absl::StatusOr<std::vector<AssignablePci>> SimHypervisor::ListAssignablePci(const OpContext& ctx) {
+  return host_->ListAssignablePci(ctx);
+}
+
 absl::Status SimHypervisor::SetOnlineVcpus(const OpContext& ctx, const DomainRef& domain,
                                            int32_t vcpus) {
   return host_->SetOnlineVcpus(ctx, domain, vcpus);

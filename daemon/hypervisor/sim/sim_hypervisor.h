@@ -28,6 +28,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -66,6 +67,12 @@ struct SimHostConfig {
   // pages it writes (0: all of them); SetGuestBehavior changes them per guest.
   int64_t dirty_bytes_per_second = 1 << 20;
   int64_t working_set_pages = 0;
+  // The host's PCI devices that can be passed through (bound to pciback),
+  // "DDDD:BB:DD.F".
+  std::vector<std::string> assignable_pci = {"0000:03:00.0", "0000:03:00.1"};
+  // How long a detach waits for the guest to release the device before it
+  // fails (libxl's LIBXL_DESTROY_TIMEOUT).
+  absl::Duration device_release_timeout = absl::Seconds(10);
   // Run a thread that delivers events as guests act on their own. Tests that
   // drive a FakeClock turn it off and call ProcessDueTransitions().
   bool event_thread = true;
@@ -95,6 +102,9 @@ struct GuestBehavior {
   // how fast it moves (0: kDefaultBalloonKibPerSecond).
   std::optional<int64_t> balloon_floor_kib;
   std::optional<int64_t> balloon_kib_per_second;
+  // The guest never releases a device it is asked to give up, so a detach
+  // times out unless forced; turning it off lets a pending detach complete.
+  std::optional<bool> refuse_device_release;
 };
 
 class SimHypervisor final : public Hypervisor {
@@ -126,6 +136,16 @@ class SimHypervisor final : public Hypervisor {
   absl::Status SetOnlineVcpus(const OpContext& ctx, const DomainRef& domain,
                               int32_t vcpus) override;
   absl::Status UnpauseDomain(const OpContext& ctx, const DomainRef& domain) override;
+  // Devices have a backend and a frontend whose xenbus states follow the
+  // guest (guest_devices.h); PCI devices come from SimHostConfig's
+  // assignable_pci.
+  absl::StatusOr<std::vector<DeviceFacts>> ListDevices(const OpContext& ctx,
+                                                       const DomainRef& domain) override;
+  absl::StatusOr<DeviceFacts> AttachDevice(const OpContext& ctx, const DomainRef& domain,
+                                           const AttachDeviceRequest& req) override;
+  absl::Status DetachDevice(const OpContext& ctx, const DomainRef& domain,
+                            const DetachDeviceRequest& req) override;
+  absl::StatusOr<std::vector<AssignablePci>> ListAssignablePci(const OpContext& ctx) override;
   // The simulator keeps no more of a definition than its facts: name, uuid,
   // type, memory and vCPUs.
   absl::StatusOr<xenia::v1::DomainSpec> RetrieveDomainSpec(const OpContext& ctx,

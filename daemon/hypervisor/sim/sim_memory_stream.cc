@@ -95,6 +95,7 @@ xenia::v1::SimulatedGuestState GuestStateOf(const SimDomainRecord& record, int64
   state.set_requested_shutdown(static_cast<int32_t>(record.schedule.requested));
   state.set_request_guest_ns(record.schedule.request_guest_ns);
   state.set_ignore_shutdown(record.schedule.ignore_shutdown);
+  state.set_refuse_device_release(record.refuses_device_release);
   state.set_crash_at_guest_ns(record.schedule.crash_at_guest_ns);
   state.set_poweroff_at_guest_ns(record.schedule.poweroff_at_guest_ns);
   state.set_seed(record.memory.seed);
@@ -155,6 +156,7 @@ absl::Status ApplyGuestState(const xenia::v1::SimulatedGuestState& state, int32_
   record.schedule.requested = static_cast<ShutdownReason>(state.requested_shutdown());
   record.schedule.request_guest_ns = state.request_guest_ns();
   record.schedule.ignore_shutdown = state.ignore_shutdown();
+  record.refuses_device_release = state.refuse_device_release();
   record.schedule.crash_at_guest_ns = state.crash_at_guest_ns();
   record.schedule.poweroff_at_guest_ns = state.poweroff_at_guest_ns();
   record.memory.working_set_pages = state.working_set_pages();

@@ -88,7 +88,8 @@ RecordPayload EncodeRecord(const SimDomainRecord& record) {
   p.crash_at_guest_ns = record.schedule.crash_at_guest_ns;
   p.poweroff_at_guest_ns = record.schedule.poweroff_at_guest_ns;
   p.flags = (record.schedule.ignore_shutdown ? kRecordIgnoresShutdown : 0) |
-            (record.made_by_xeniad ? kRecordMadeByXeniad : 0);
+            (record.made_by_xeniad ? kRecordMadeByXeniad : 0) |
+            (record.refuses_device_release ? kRecordRefusesDeviceRelease : 0);
   return p;
 }
 
@@ -127,6 +128,7 @@ absl::StatusOr<SimDomainRecord> DecodeRecord(const RecordPayload& p) {
   r.schedule.request_guest_ns = p.request_guest_ns;
   r.schedule.ignore_shutdown = (p.flags & kRecordIgnoresShutdown) != 0;
   r.made_by_xeniad = (p.flags & kRecordMadeByXeniad) != 0;
+  r.refuses_device_release = (p.flags & kRecordRefusesDeviceRelease) != 0;
   r.schedule.crash_at_guest_ns = p.crash_at_guest_ns;
   r.schedule.poweroff_at_guest_ns = p.poweroff_at_guest_ns;
   return r;

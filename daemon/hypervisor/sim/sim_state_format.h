@@ -75,12 +75,14 @@ struct RecordPayload {
   int64_t crash_at_guest_ns;
   int64_t poweroff_at_guest_ns;
   uint32_t running;
-  // kRecordIgnoresShutdown | kRecordMadeByXeniad. (The first files held only
+  // kRecordIgnoresShutdown | kRecordMadeByXeniad |
+  // kRecordRefusesDeviceRelease. (The first files held only
   // 0 or 1 here, for ignore_shutdown: they read the same.)
   uint32_t flags;
 };
 constexpr uint32_t kRecordIgnoresShutdown = 1;
 constexpr uint32_t kRecordMadeByXeniad = 2;
+constexpr uint32_t kRecordRefusesDeviceRelease = 4;
 static_assert(sizeof(RecordPayload) <= kCopySize - kCopyOverhead);
 
 inline constexpr size_t kMemoryCopySize = 128;
