@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "daemon/migration/destination_link.h"
+#include "daemon/operations/device_tasks.h"
 #include "daemon/operations/domain_lifecycle.h"
 #include "daemon/proto_time.h"
 #include "daemon/stream/paced_sink.h"
@@ -82,10 +83,14 @@ class MigrateDomainTask final : public OperationTask {
     ctx.SetMigrationProgress(progress_);
     ctx.SetProgress(0, absl::StrCat("connecting to ", options_.destination));
 
+    // The destination builds the guest with the devices it has now,
+    // hot-plugged ones too.
+    absl::StatusOr<xenia::v1::DomainSpec> running = RunningSpec(ctx, *entry);
+    if (!running.ok()) return StepResult::Failed(running.status());
     xenia::v1::MigrationMessage::Begin begin;
     begin.set_operation(ctx.operation_name());
     begin.set_source_host(ctx.names().host_id());
-    *begin.mutable_spec() = entry->spec;
+    *begin.mutable_spec() = *running;
     begin.set_live(options_.live);
     if (ctx.hypervisor().image_format() == stream::ImageFormat::kXl) {
       begin.set_format(xenia::v1::SaveImage::XL);
@@ -120,7 +125,7 @@ class MigrateDomainTask final : public OperationTask {
     request.header.set_purpose(xenia::v1::StreamHeader::MIGRATION);
     request.header.set_domain_name(name);
     request.header.set_domain_uuid(entry->uuid());
-    *request.header.mutable_spec() = entry->spec;
+    *request.header.mutable_spec() = *running;
     request.header.set_source_host(ctx.names().host_id());
     request.header.set_source_version(kXeniaVersion);
     *request.header.mutable_create_time() = ToProto(ctx.Now());

@@ -332,6 +332,31 @@ std::unique_ptr<OperationTask> MakeDetachDeviceTask(DeviceChange change) {
   return std::make_unique<DetachDeviceTask>(std::move(change));
 }
 
+absl::StatusOr<DomainSpec> RunningSpec(TaskContext& ctx, const DomainEntry& entry) {
+  absl::StatusOr<std::vector<hv::DeviceFacts>> devices =
+      ctx.hypervisor().ListDevices(hv::OpContext{}, RefOf(entry));
+  if (!devices.ok()) return devices.status();
+  DomainSpec spec = entry.spec;
+  spec.clear_disks();
+  spec.clear_network_interfaces();
+  spec.clear_pci_devices();
+  for (const hv::DeviceFacts& d : *devices) {
+    hv::DeviceFacts device = d;
+    // The definition's own entry, where it has one, says more than the
+    // backend's record (an interface's MAC xl generated is in both).
+    const int index = FindInSpec(entry.spec, d.kind, d.Id());
+    if (index >= 0) {
+      if (d.kind == DeviceKind::kDisk) device.disk = entry.spec.disks(index);
+      if (d.kind == DeviceKind::kPci) device.pci = entry.spec.pci_devices(index);
+      if (d.kind == DeviceKind::kNic && !entry.spec.network_interfaces(index).mac().empty()) {
+        device.nic = entry.spec.network_interfaces(index);
+      }
+    }
+    AddToSpec(&spec, device);
+  }
+  return spec;
+}
+
 absl::Status RefreshDevices(TaskContext& ctx, const DomainEntry& entry) {
   absl::StatusOr<std::vector<hv::DeviceFacts>> devices =
       ctx.hypervisor().ListDevices(hv::OpContext{}, RefOf(entry));

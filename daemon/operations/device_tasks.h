@@ -38,6 +38,12 @@ struct DeviceChange {
 std::unique_ptr<OperationTask> MakeAttachDeviceTask(DeviceChange change);
 std::unique_ptr<OperationTask> MakeDetachDeviceTask(DeviceChange change);
 
+// The definition with its devices as the hypervisor now has them (hot-plugged
+// ones in, detached ones out): what a save image or a migration carries, so
+// that a guest rebuilt from it finds the devices it had. A device's
+// definition is kept where it has one (an interface keeps its MAC).
+absl::StatusOr<xenia::v1::DomainSpec> RunningSpec(TaskContext& ctx, const DomainEntry& entry);
+
 // Reads the domain's devices from the hypervisor into its status. A domain
 // the hypervisor no longer has keeps what its status said (the caller
 // reconciles).

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/images/image_ids.h"
+#include "daemon/operations/device_tasks.h"
 #include "daemon/operations/domain_lifecycle.h"
 #include "daemon/proto_time.h"
 #include "daemon/stream/image_reader.h"
@@ -59,12 +60,15 @@ class SaveDomainTask final : public OperationTask {
     }
     const std::string where = caller_ == nullptr ? path : "the caller's stream";
 
+    // The image carries the devices the guest has now, hot-plugged ones too.
+    absl::StatusOr<xenia::v1::DomainSpec> running = RunningSpec(ctx, *entry);
+    if (!running.ok()) return StepResult::Failed(running.status());
     hv::SaveDomainRequest request;
     request.domain = RefOf(*entry);
     request.header.set_purpose(xenia::v1::StreamHeader::SAVE);
     request.header.set_domain_name(entry->name());
     request.header.set_domain_uuid(entry->uuid());
-    *request.header.mutable_spec() = entry->spec;
+    *request.header.mutable_spec() = *running;
     request.header.set_source_host(ctx.names().host_id());
     request.header.set_source_version(kXeniaVersion);
     *request.header.mutable_create_time() = ToProto(ctx.Now());
@@ -89,7 +93,7 @@ class SaveDomainTask final : public OperationTask {
 
     xenia::v1::SaveImage image;
     image.set_domain(ctx.names().Domain(entry->name()));
-    *image.mutable_spec() = entry->spec;
+    *image.mutable_spec() = *running;
     image.set_size_bytes(saved->bytes);
     if (saved->format == stream::ImageFormat::kXenia) {
       image.set_format(xenia::v1::SaveImage::XENIA_STREAM);

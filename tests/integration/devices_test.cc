@@ -189,6 +189,26 @@ TEST_F(DevicesTest, DevicesSurviveAKilledDaemon) {
   EXPECT_EQ(Devices("web").size(), 1u);
 }
 
+TEST_F(DevicesTest, ASaveImageCarriesTheDevicesTheGuestHasNow) {
+  CreateOrDie("web");
+  EXPECT_EXIT_CODE(Xenia({"block-attach", "web", DiskSpec("xvdb"), "--wait"}), 0);
+  EXPECT_EXIT_CODE(
+      Xenia({"network-attach", "web", "mac=00:16:3e:0a:0b:0d,bridge=xenbr1", "--wait"}), 0);
+  ASSERT_TRUE(ReachesState("web", "xvdb", DeviceStatus::ATTACHED));
+  CliResult r = Xenia({"save", "web", "--wait"});
+  EXPECT_EXIT_CODE(r, 0);
+  EXPECT_TRUE(Devices("web").empty()) << "a saved domain no longer runs";
+  r = Xenia({"restore", "web", "--wait"});
+  EXPECT_EXIT_CODE(r, 0);
+  // Restored with the disk and interface it had, not only its definition's.
+  std::vector<DeviceStatus> devices = Devices("web");
+  ASSERT_EQ(devices.size(), 2u);
+  EXPECT_EQ(devices[0].id(), "xvdb");
+  EXPECT_EQ(devices[0].disk().target(), image_);
+  EXPECT_EQ(devices[1].id(), "00:16:3e:0a:0b:0d");
+  EXPECT_EQ(devices[1].network_interface().bridge(), "xenbr1");
+}
+
 TEST_F(DevicesTest, PersistentChangesTheDefinitionAndAShutOffDomainOnlyThat) {
   CreateOrDie("web");
   CliResult r = Xenia({"block-attach", "web", DiskSpec("xvdb"), "--persistent", "--wait"});

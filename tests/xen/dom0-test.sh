@@ -159,8 +159,9 @@ step_xlcfg_resources() {
 }
 xlcfg_resources_checks() {
   local cfg=/tmp/xlcfg1.cfg off mem online exported
-  sed 's/^name = .*/name = "xlcfg1"/' "$T/guest/xlmade.cfg" >"$cfg"
-  printf '%s\n' 'maxmem = 192' 'maxvcpus = 2' >>"$cfg"
+  sed -e 's/^name = .*/name = "xlcfg1"/' -e '/^vcpus *=/d' -e '/^maxvcpus *=/d' \
+    "$T/guest/xlmade.cfg" >"$cfg"
+  printf '%s\n' 'maxmem = 192' 'vcpus = 2' 'maxvcpus = 2' >>"$cfg"
   off=$(log_size xlcfg1)
   xenia_ create "$cfg" --start --wait || { fail "xenia create $cfg exited $?"; return; }
   wait_heartbeats xlcfg1 "$off" 120 || { fail "no heartbeat from xlcfg1"; return; }
@@ -170,12 +171,19 @@ xlcfg_resources_checks() {
   xenia_ mem-set xlcfg1 96M --wait || { fail "xenia mem-set 96M exited $?"; return; }
   mem=$(deadline xl list xlcfg1 | awk 'NR == 2 {print $3}')
   [ -n "$mem" ] && [ "$mem" -le 97 ] || { fail "xl list shows ${mem:-nothing} MiB after mem-set 96M"; return; }
-  xenia_ vcpu-set xlcfg1 2 --wait || { fail "xenia vcpu-set 2 exited $?"; return; }
-  online=$(deadline xl vcpu-list xlcfg1 | awk 'NR > 1 && $5 != "-" && $5 !~ /p/ {n++} END {print n+0}')
-  [ "$(info_json xlcfg1 .status.onlineVcpus)" = 2 ] ||
-    { fail "xenia info does not show 2 vCPUs online (xl vcpu-list: $online online)"; return; }
+  # Down from 2 to 1: the guest's kernel takes a vCPU offline by itself when
+  # xenstore says so; bringing one online needs its userspace (udev), which
+  # the tier's guest has not.
+  xenia_ vcpu-set xlcfg1 1 --wait || { fail "xenia vcpu-set 1 exited $?"; return; }
+  local waited=0
+  while :; do
+    online=$(deadline xl vcpu-list xlcfg1 | awk 'NR > 1 && $5 != "-" && $5 !~ /p/ {n++} END {print n+0}')
+    [ "$online" = 1 ] && [ "$(info_json xlcfg1 .status.onlineVcpus)" = 1 ] && break
+    [ $waited -ge 30 ] && { fail "after vcpu-set 1: xl vcpu-list shows $online online, xenia info $(info_json xlcfg1 .status.onlineVcpus)"; return; }
+    sleep 1; waited=$((waited + 1))
+  done
   drop_xlcfg1 || { fail "destroy/delete exited $?"; return; }
-  DETAIL="created from xl.cfg; xl shows ${mem} MiB after mem-set 96M; 2 vCPUs online"
+  DETAIL="created from xl.cfg; xl shows ${mem} MiB after mem-set 96M; 1 of 2 vCPUs online after vcpu-set 1 (${waited}s)"
 }
 
 # A disk hot-plugged into a running guest and out again: block-attach of a

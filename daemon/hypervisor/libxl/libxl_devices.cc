@@ -46,10 +46,14 @@ bool Live(const DomainFacts& facts) {
 }
 
 // Owns an array libxl returned and frees it with the list's own function.
+// The count is taken by reference and read in the constructor, after the
+// listing call that sets it: `LibxlList l(libxl_x_list(ctx, &n), n)` would
+// otherwise read `n` before the call (the order in which arguments are
+// evaluated is unspecified, and GCC evaluates them right to left).
 template <typename T, void (*kFree)(T*, int)>
 class LibxlList {
  public:
-  LibxlList(T* items, int count) : items_(items), count_(items != nullptr ? count : 0) {
+  LibxlList(T* items, const int& count) : items_(items), count_(items != nullptr ? count : 0) {
     if (count_ < 0) count_ = 0;
   }
   ~LibxlList() {
