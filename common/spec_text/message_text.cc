@@ -1,6 +1,9 @@
 #include "common/spec_text/message_text.h"
 
-#include <vector>
+#include <cstddef>
+#include <optional>
+#include <sstream>
+#include <string>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -9,6 +12,7 @@
 #include "absl/strings/strip.h"
 #include "common/spec_text/yaml_to_json.h"
 #include "google/protobuf/util/json_util.h"
+#include "yaml-cpp/eventhandler.h"
 #include "yaml-cpp/yaml.h"
 
 namespace xenia::spec_text {
@@ -28,26 +32,77 @@ SpecFormat Detect(absl::string_view source, absl::string_view text) {
   return !t.empty() && t[0] == '{' ? SpecFormat::kJson : SpecFormat::kYaml;
 }
 
+// Notes where each document starts; builds nothing.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+  YAML::Mark start;
+};
+
+// How many documents `text` holds. Not YAML::LoadAll: yaml-cpp 0.7's parser
+// does not consume a token that cannot start a node (a ',' at the top level,
+// as in ", a"); it reports an empty document there, and the same again for
+// every next one, so LoadAll never returns and grows its list of documents
+// until memory runs out. Here a document that starts where the one before
+// it did is that token, and an error. Throws what yaml-cpp throws.
+absl::StatusOr<size_t> CountDocuments(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts starts;
+  size_t count = 0;
+  int last_start = -1;
+  while (parser.HandleNextDocument(starts)) {
+    if (starts.start.pos == last_start) {
+      const int pos = starts.start.pos;
+      const bool shown = pos >= 0 && static_cast<size_t>(pos) < text.size() &&
+                         absl::ascii_isgraph(static_cast<unsigned char>(text[pos]));
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid YAML: unexpected ",
+                       shown ? absl::StrCat("'", std::string(1, text[pos]), "'") : "input",
+                       " (line ", starts.start.line + 1, ")"));
+    }
+    last_start = starts.start.pos;
+    ++count;
+  }
+  return count;
+}
+
 // The one document of `text`. Errors carry no source prefix.
 absl::StatusOr<YAML::Node> LoadDocument(absl::string_view text, const Descriptor& type) {
-  std::vector<YAML::Node> docs;
+  const std::string input(text);
+  absl::StatusOr<size_t> count;
+  std::optional<YAML::Node> doc;
   try {
-    docs = YAML::LoadAll(std::string(text));
+    count = CountDocuments(input);
+    if (count.ok() && *count > 0) doc.emplace(YAML::Load(input));
   } catch (const YAML::ParserException& e) {
     return absl::InvalidArgumentError(
         absl::StrCat("invalid YAML: ", e.msg, " (line ", e.mark.line + 1, ")"));
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("invalid YAML: ", e.what()));
   }
-  if (docs.size() > 1) {
+  if (!count.ok()) return count.status();
+  if (*count > 1) {
     return absl::InvalidArgumentError(
-        absl::StrCat("holds ", docs.size(), " documents; expected one ", type.name()));
+        absl::StrCat("holds ", *count, " documents; expected one ", type.name()));
   }
-  if (docs.empty() || docs[0].IsNull()) {
+  if (!doc.has_value() || doc->IsNull()) {
     return absl::InvalidArgumentError(
         absl::StrCat("empty document; expected a ", type.name(), " mapping"));
   }
-  return docs[0];
+  return *doc;
 }
 
 absl::StatusOr<std::string> Walk(const YAML::Node& doc, const Descriptor& type, bool json_source) {

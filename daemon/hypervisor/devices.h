@@ -50,7 +50,8 @@ XenbusState XenbusStateFromNumber(absl::string_view text);
 struct DeviceFacts {
   DeviceKind kind = DeviceKind::kDisk;
   // Xen's device id: a disk's from its vdev, an interface's its index; for
-  // PCI, the device's index in the domain's list.
+  // PCI, the device's index in the domain's list (libxl renumbers the rest
+  // when one is removed).
   int32_t devid = -1;
   // The device as attached, by kind (the others are empty).
   xenia::v1::Disk disk;
@@ -81,12 +82,16 @@ struct AttachDeviceRequest {
   const xenia::v1::PciDevice* pci = nullptr;
 };
 
-// Removes one device. Without `force`, the guest is asked to release it
-// (the backend goes to Closing) and the call waits, up to the backend's own
-// timeout (libxl's LIBXL_DESTROY_TIMEOUT, 10s), for it to do so: then the
-// device is gone. A guest that does not release it in time leaves it
-// closing and the call fails with DEADLINE_EXCEEDED (as xl block-detach
-// does). With `force` the device is torn down at once (xl block-detach -f).
+// Removes one device from a running or paused domain. Without `force`, the
+// guest is asked to release it (the backend goes to Closing) and the call
+// waits, up to the backend's own timeout (libxl's LIBXL_DESTROY_TIMEOUT,
+// 10s), for it to do so: then the device is gone. A guest that does not
+// release a disk in time leaves it closing and the call fails with
+// DEADLINE_EXCEEDED (as xl block-detach does). On libxl only disks have
+// such a "safe" removal: an interface is removed by force after the
+// timeout, and a PCI device as libxl's pci_remove decides; the simulator
+// treats every kind as a disk. With `force` the device is torn down without
+// the guest's consent (xl block-detach -f).
 struct DetachDeviceRequest {
   DeviceKind kind = DeviceKind::kDisk;
   // As DeviceFacts::Id(); for an interface also its devid in decimal.

@@ -190,6 +190,17 @@ xlcfg_resources_checks() {
 # 16 MiB raw image, which xl block-list shows (devid 51728 is xvdb) and xenia
 # block-list too, then block-detach, after which xl no longer lists it.
 BLK_IMG=/tmp/blk1-data.img
+# within SECONDS CMD...: runs CMD every half second until it succeeds; fails
+# once SECONDS have passed. not CMD...: succeeds when CMD fails.
+within() {
+  local until=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    [ $SECONDS -lt $until ] || return 1
+    sleep 0.5
+  done
+}
+not() { ! "$@"; }
 drop_blk1() { xenia_ destroy blk1 --wait && xenia_ delete blk1 --wait; }
 step_block_hotplug() {
   if ! xenia block-attach --help >/dev/null 2>&1; then
@@ -213,7 +224,7 @@ xl_lists_xvdb() {
   awk 'NR > 1 && $1 == 51728 {found = 1} END {exit !found}' <<<"$XL_BLOCKS"
 }
 block_hotplug_checks() {
-  local off deadline table got
+  local off table got
   # blkback and loop (for the block hotplug script's losetup) are modules
   # in Debian's kernel, and no udev runs in this dom0 to load them when the
   # first vbd backend appears.
@@ -227,12 +238,8 @@ block_hotplug_checks() {
   xenia_ block-attach blk1 "format=raw,vdev=xvdb,access=rw,target=$BLK_IMG" ||
     { fail "xenia block-attach exited $?"; return; }
   # (Polled, in case the verb returns before its operation is done.)
-  deadline=$((SECONDS + 30))
-  until xl_lists_xvdb; do
-    [ $SECONDS -lt $deadline ] ||
-      { fail "xl block-list blk1 does not show devid 51728 (xvdb): $(tr '\n' ' ' <<<"$XL_BLOCKS")"; return; }
-    sleep 0.5
-  done
+  within 30 xl_lists_xvdb ||
+    { fail "xl block-list blk1 does not show devid 51728 (xvdb): $(tr '\n' ' ' <<<"$XL_BLOCKS")"; return; }
   echo "$XL_BLOCKS"
   table=$(xenia_ block-list blk1) || { fail "xenia block-list exited $?"; return; }
   echo "$table"
@@ -249,16 +256,61 @@ block_hotplug_checks() {
   # without --force would wait libxl's 10s, fail, and leave it closing.
   # Hence --force.
   xenia_ block-detach blk1 xvdb --force || { fail "xenia block-detach --force exited $?"; return; }
-  deadline=$((SECONDS + 30))
-  while xl_lists_xvdb; do
-    [ $SECONDS -lt $deadline ] ||
-      { fail "xl block-list blk1 still shows devid 51728 after block-detach: $(tr '\n' ' ' <<<"$XL_BLOCKS")"; return; }
-    sleep 0.5
-  done
+  within 30 not xl_lists_xvdb ||
+    { fail "xl block-list blk1 still shows devid 51728 after block-detach: $(tr '\n' ' ' <<<"$XL_BLOCKS")"; return; }
   xenia_ -o json block-list blk1 | jq -e '.devices // [] | all(.id != "xvdb")' >/dev/null ||
     { fail "xenia block-list still shows xvdb after block-detach"; return; }
   drop_blk1 || { fail "destroy/delete of blk1 exited $?"; return; }
   DETAIL="xvdb (devid 51728) attached, xenia said ${got#* }; gone from xl block-list after block-detach --force"
+}
+
+# A network interface hot-plugged into a running guest and out again, on a
+# bridge made for the step: network-attach with a given MAC, which xl
+# network-list shows and xenia network-list too, then network-detach --force
+# (the test guest loads no netfront to release it), after which xl no longer
+# lists it.
+NIC_MAC=00:16:3e:5e:00:01
+drop_nic1() { xenia_ destroy nic1 --wait && xenia_ delete nic1 --wait; }
+step_nic_hotplug() {
+  if ! xenia network-attach --help >/dev/null 2>&1; then
+    DETAIL="this xenia has no network-attach verb yet"
+    return 77
+  fi
+  command -v ip >/dev/null || { DETAIL="this dom0 has no ip command to make a bridge"; return 77; }
+  local rc
+  nic_hotplug_checks
+  rc=$?
+  xenia info nic1 >/dev/null 2>&1 && drop_nic1 >/dev/null 2>&1
+  ip link del xenbrt 2>/dev/null
+  return $rc
+}
+XL_NICS=""
+xl_lists_nic() {
+  XL_NICS=$(deadline xl network-list nic1 2>&1)
+  awk -v mac="$NIC_MAC" 'NR > 1 && tolower($3) == mac {found = 1} END {exit !found}' <<<"$XL_NICS"
+}
+nic_hotplug_checks() {
+  local off got
+  modprobe xen-netback 2>/dev/null
+  ip link add name xenbrt type bridge && ip link set xenbrt up ||
+    { fail "cannot make the bridge xenbrt"; return; }
+  off=$(log_size nic1)
+  xenia_ create "$(spec nic1 PV)" --start --wait || { fail "xenia create nic1 exited $?"; return; }
+  wait_heartbeats nic1 "$off" 120 || { fail "no heartbeat from nic1"; return; }
+  xenia_ network-attach nic1 "bridge=xenbrt,mac=$NIC_MAC" --wait ||
+    { fail "xenia network-attach exited $?"; return; }
+  within 30 xl_lists_nic ||
+    { fail "xl network-list nic1 does not show $NIC_MAC: $(tr '\n' ' ' <<<"$XL_NICS")"; return; }
+  echo "$XL_NICS"
+  got=$(xenia_ -o json network-list nic1 |
+    jq -r --arg mac "$NIC_MAC" '.devices[] | select(.id == $mac) | "\(.devid // 0) \(.state) \(.networkInterface.bridge)"')
+  [[ "$got" == *" xenbrt" ]] || { fail "xenia network-list: $NIC_MAC is '$got'"; return; }
+  xenia_ network-detach nic1 "$NIC_MAC" --force --wait ||
+    { fail "xenia network-detach --force exited $?"; return; }
+  within 30 not xl_lists_nic ||
+    { fail "xl network-list nic1 still shows $NIC_MAC after network-detach"; return; }
+  drop_nic1 || { fail "destroy/delete of nic1 exited $?"; return; }
+  DETAIL="$NIC_MAC on xenbrt attached (devid ${got%% *}, ${got#* }); gone from xl network-list after network-detach --force"
 }
 
 step_delete() {
@@ -576,10 +628,11 @@ xl_domid xlmade >/dev/null && xl_ destroy xlmade # when adopt did not clean up
 step gate no_memory         xeniad_start           step_no_memory
 step gate save_restore      xeniad_start           step_save_restore
 step gate xl_interop        save_restore           step_xl_interop
-# Not gating until a tier run has proven it; after the gate steps, so that a
-# guest it leaves behind cannot change theirs.
-step info xlcfg_resources   xeniad_start           step_xlcfg_resources
-step info block_hotplug     xeniad_start           step_block_hotplug
+# Last, so that a guest they leave behind cannot change the other steps'.
+step gate xlcfg_resources   xeniad_start           step_xlcfg_resources
+step gate block_hotplug     xeniad_start           step_block_hotplug
+# Not gating until a tier run has proven it.
+step info nic_hotplug       xeniad_start           step_nic_hotplug
 report_crashed_processes
 if [ ${#GATE_FAILED[@]} = 0 ]; then
   echo "=== XEN-TIER-RESULT: PASS"

@@ -1,6 +1,8 @@
 #include "daemon/hypervisor/libxl/xl_cfg_syntax.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -13,6 +15,35 @@
 
 namespace xenia::hv {
 namespace {
+
+// Whether libxlutil's BDF reader would misread `text`: it scans "BB:DD" (or
+// "DDDD:BB:DD") with sscanf and then moves on by an offset that sscanf sets
+// only if a '.' follows; without one it reads from an unset offset, and
+// crashes or invents a function. Such text never reaches it.
+bool BdfReaderWouldOverrun(const std::string& text) {
+  int colons = 0;
+  for (char c : text) {
+    if (c == ':') {
+      ++colons;
+    } else if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) {
+      break;
+    }
+  }
+  unsigned int domain = 0, bus = 0, dev = 0;
+  int consumed = -1;
+  if (colons == 1) {
+    return std::sscanf(text.c_str(), "%x:%x.%n", &bus, &dev, &consumed) == 2 && consumed < 0;
+  }
+  if (colons == 2) {
+    return std::sscanf(text.c_str(), "%x:%x:%x.%n", &domain, &bus, &dev, &consumed) == 3 &&
+           consumed < 0;
+  }
+  return false;
+}
+
+std::string NoFunction(absl::string_view bdf) {
+  return absl::StrCat("\"", bdf, "\" has no function: a PCI address is [DDDD:]BB:DD.F");
+}
 
 struct ActionName {
   xenia::v1::LifecycleAction action;
@@ -97,6 +128,12 @@ std::string XlLifecycleActionNames() {
 // ------------------------------------------------------------------ disks
 
 absl::Status ParseXlDisk(XluConfig& cfg, const std::string& text, xenia::v1::Disk* out) {
+  // libxlutil's disk scanner calls exit(2) ("flex scanner jammed") on a
+  // newline after a '=' that starts an item: no control character reaches it.
+  if (std::any_of(text.begin(), text.end(),
+                  [](char c) { return absl::ascii_iscntrl(static_cast<unsigned char>(c)); })) {
+    return Bad("a disk spec cannot hold a control character (a newline, a tab)");
+  }
   libxl_device_disk disk;
   libxl_device_disk_init(&disk);
   const char* specs[] = {text.c_str()};
@@ -201,6 +238,16 @@ std::string FormatXlVif(const xenia::v1::NetworkInterface& n) {
 // -------------------------------------------------------------------- pci
 
 absl::Status ParseXlPci(XluConfig& cfg, const std::string& text, xenia::v1::PciDevice* out) {
+  if (BdfReaderWouldOverrun(text)) return Bad(NoFunction(text));
+  for (absl::string_view item : absl::StrSplit(text, ',')) {
+    const size_t eq = item.find('=');
+    if (eq == absl::string_view::npos) continue;
+    const absl::string_view value = item.substr(eq + 1);
+    if (absl::StripAsciiWhitespace(item.substr(0, eq)) == "bdf" &&
+        BdfReaderWouldOverrun(std::string(value))) {
+      return Bad(NoFunction(value));
+    }
+  }
   libxl_device_pci pci;
   libxl_device_pci_init(&pci);
   const int rc = xlu_pci_parse_spec_string(cfg.raw(), &pci, text.c_str());

@@ -59,6 +59,15 @@ absl::StatusOr<SaveDomainResult> SimHost::LiveSave(const OpContext& ctx,
       if (!pause && r.type == xenia::v1::PV && !config_.shadow_paging) {
         return PvLiveSaveUnsupported(DomainLabel(r));
       }
+      // As Xen (paging_log_dirty_enable): no global log-dirty mode, which a
+      // live save needs, for a domain with passed-through devices.
+      if (!pause && std::any_of(r.devices.begin(), r.devices.end(),
+                                [](const SimDevice& d) { return d.kind == DeviceKind::kPci; })) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "Xen cannot track the memory ", DomainLabel(r),
+            " writes while a PCI device is passed through to it, so it cannot be saved or "
+            "migrated live: pci-detach the device first, or migrate it with --no-live"));
+      }
       if (pause) {
         if (absl::Status s = PauseGuest(r, now); !s.ok()) return s;
       }

@@ -109,6 +109,17 @@ TEST(MessageTextTest, SyntaxErrors) {
   EXPECT_EQ(ErrorOf(R"({"name": "a",)", "vm.json").rfind("vm.json: invalid JSON: ", 0), 0u);
 }
 
+// yaml-cpp's LoadAll never returned on a ',' where a document should start:
+// it read an empty document there, again and again, until memory ran out
+// (found by tests/fuzz/spec_text_fuzzer.cc). JSON text is read as YAML too.
+TEST(MessageTextTest, AStrayCommaIsAnErrorNotEndlessDocuments) {
+  EXPECT_EQ(ErrorOf(", aliases", "vm.yaml"), "vm.yaml: invalid YAML: unexpected ',' (line 1)");
+  EXPECT_EQ(ErrorOf("---\n,\n", "vm.yaml"), "vm.yaml: invalid YAML: unexpected ',' (line 2)");
+  EXPECT_EQ(ErrorOf(",", "vm.json"), "vm.json: invalid JSON: Unexpected token.");
+  EXPECT_EQ(ErrorOf("name: a\n---\nname: b\n---\n", "vm.yaml"),
+            "vm.yaml: holds 3 documents; expected one DomainSpec");
+}
+
 TEST(MessageTextTest, JsonParsedDirectly) {
   absl::StatusOr<DomainSpec> spec = ParseDomainSpec(
       R"({"name": "web1", "memory_mib": "512", "vcpus": 2, "type": "PV", "driverDomain": true})",

@@ -253,6 +253,35 @@ TEST(XlCfgErrorsTest, ASyntaxErrorIsLibxlutilsOwnWithTheLine) {
   EXPECT_TRUE(absl::StrContains(error, "vm.cfg:2")) << error;
 }
 
+// Inputs that libxlutil itself cannot take (found by tests/fuzz): its disk
+// scanner exits the process on a newline after a '=', and its BDF reader
+// uses an unset offset when no '.' follows the device. They are refused
+// before they reach it, as specs of their own and inside an xl.cfg.
+TEST(XlCfgErrorsTest, WhatLibxlutilCannotReadNeverReachesIt) {
+  for (const char* disk : {",=\n", "vdev=xvda, =\n", "vdev=xvdb\r,target=/x"}) {
+    absl::StatusOr<xenia::v1::Disk> parsed = ImportXlDisk(disk);
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << disk;
+    EXPECT_TRUE(absl::StrContains(parsed.status().message(), "control character")) << disk;
+  }
+  absl::StatusOr<XlImport> cfg =
+      ImportXlConfig("name = \"a\"\nmemory = 64\ndisk = [ \"vdev=xvda, =\\n\" ]\n", "a.cfg");
+  EXPECT_EQ(cfg.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(cfg.status().message(), "control character"))
+      << cfg.status().message();
+
+  for (const char* pci : {"03:00", "0000:03:00", "bdf=03:00", "permissive=1,bdf=0000:03:1f"}) {
+    absl::StatusOr<xenia::v1::PciDevice> parsed = ImportXlPci(pci);
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << pci;
+    EXPECT_TRUE(absl::StrContains(parsed.status().message(), "has no function")) << pci;
+  }
+  // What libxlutil reads well still passes.
+  absl::StatusOr<xenia::v1::PciDevice> good = ImportXlPci("03:00.1,permissive=1");
+  ASSERT_TRUE(good.ok()) << good.status();
+  EXPECT_EQ(good->bdf(), "0000:03:00.1");
+  EXPECT_TRUE(ImportXlPci("bdf=0000:03:00.*").ok());
+  EXPECT_TRUE(ImportXlDisk("format=raw, vdev=xvdb, access=rw, target=/srv/d.img").ok());
+}
+
 TEST(XlCfgErrorsTest, ExportRefusesWhatXlCfgCannotExpress) {
   DomainSpec spec;
   spec.set_name("a");

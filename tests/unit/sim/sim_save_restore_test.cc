@@ -247,6 +247,47 @@ TEST_F(SimSaveRestoreTest, WithoutShadowPagingAPvGuestIsNotSavedLive) {
   EXPECT_TRUE(host->pv_log_dirty);
 }
 
+// As Xen (no global log-dirty mode with passed-through devices): a guest
+// holding a PCI device is not saved live until it is given back; a save
+// that pauses the guest first still works.
+TEST_F(SimSaveRestoreTest, AGuestWithAPassedThroughDeviceIsNotSavedLive) {
+  xenia::v1::DomainSpec spec = Spec("router", 4);
+  spec.set_type(xenia::v1::HVM);
+  absl::StatusOr<DomainFacts> d = sim_->CreateDomain(ctx_, {&spec, false});
+  ASSERT_TRUE(d.ok()) << d.status();
+  xenia::v1::PciDevice nic;
+  nic.set_bdf("03:00.0");
+  AttachDeviceRequest attach;
+  attach.kind = DeviceKind::kPci;
+  attach.pci = &nic;
+  ASSERT_TRUE(sim_->AttachDevice(ctx_, Ref(*d), attach).ok());
+
+  auto save_live = [&](StringSink& sink) {
+    SaveDomainRequest req;
+    req.domain = Ref(*d);
+    req.header.set_purpose(xenia::v1::StreamHeader::MIGRATION);
+    req.sink = &sink;
+    req.live = LiveSaveOptions{};
+    return sim_->SaveDomain(ctx_, req);
+  };
+  StringSink refused;
+  absl::StatusOr<SaveDomainResult> saved = save_live(refused);
+  EXPECT_EQ(saved.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(saved.status().message(), HasSubstr("PCI device is passed through"));
+  EXPECT_TRUE(refused.bytes.empty());
+  EXPECT_EQ(Describe(*d).state, RunState::kRunning);
+  StringSink checkpoint;
+  EXPECT_TRUE(Save(*d, checkpoint, /*checkpoint=*/true).ok());
+
+  DetachDeviceRequest detach;
+  detach.kind = DeviceKind::kPci;
+  detach.id = "0000:03:00.0";
+  detach.force = true;
+  ASSERT_TRUE(sim_->DetachDevice(ctx_, Ref(*d), detach).ok());
+  StringSink live;
+  EXPECT_TRUE(save_live(live).ok());
+}
+
 TEST_F(SimSaveRestoreTest, OnlyARunningOrPausedGuestCanBeSaved) {
   const DomainFacts d = Create("web1", 2);
   StringSink image;
