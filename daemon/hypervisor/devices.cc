@@ -127,7 +127,8 @@ XenbusState XenbusStateFromNumber(absl::string_view text) {
   return static_cast<XenbusState>(n);
 }
 
-std::string DeviceFacts::Id() const {
+std::string DeviceIdOf(DeviceKind kind, const xenia::v1::Disk& disk,
+                       const xenia::v1::NetworkInterface& nic, const xenia::v1::PciDevice& pci) {
   switch (kind) {
     case DeviceKind::kDisk:
       return disk.vdev();

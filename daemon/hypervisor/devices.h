@@ -46,6 +46,11 @@ absl::string_view XenbusStateName(XenbusState state);
 // The state a xenstore value names ("4" -> kConnected); kUnknown otherwise.
 XenbusState XenbusStateFromNumber(absl::string_view text);
 
+// What names a device of `kind` among a domain's devices: the disk's vdev,
+// the interface's MAC (lower case) or the PCI device's BDF ("DDDD:BB:DD.F").
+std::string DeviceIdOf(DeviceKind kind, const xenia::v1::Disk& disk,
+                       const xenia::v1::NetworkInterface& nic, const xenia::v1::PciDevice& pci);
+
 // One device of a domain, as the backend reports it.
 struct DeviceFacts {
   DeviceKind kind = DeviceKind::kDisk;
@@ -64,9 +69,8 @@ struct DeviceFacts {
   // (yet): a detach in progress, or one that timed out.
   bool closing = false;
 
-  // What names it among the domain's devices of its kind: the vdev, the MAC
-  // (lower case) or the BDF ("DDDD:BB:DD.F").
-  std::string Id() const;
+  // What names it among the domain's devices of its kind (DeviceIdOf).
+  std::string Id() const { return DeviceIdOf(kind, disk, nic, pci); }
 };
 
 // The device as the API reports it (DeviceStatus), state included.

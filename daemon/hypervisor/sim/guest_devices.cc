@@ -15,18 +15,6 @@ bool HasXenbusEnds(const SimDevice& device, const GuestDeviceHabits& habits) {
 
 }  // namespace
 
-std::string SimDevice::Id() const {
-  switch (kind) {
-    case DeviceKind::kDisk:
-      return disk.vdev();
-    case DeviceKind::kNic:
-      return absl::AsciiStrToLower(nic.mac());
-    case DeviceKind::kPci:
-      return NormalizePciAddress(pci.bdf());
-  }
-  return "";
-}
-
 int64_t ConnectGuestNanos(const SimDevice& device, const GuestDeviceHabits& habits) {
   // Devices built with the domain are found by the guest as it boots; a
   // device added later is noticed a moment after it appears.

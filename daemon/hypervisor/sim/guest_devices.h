@@ -45,7 +45,7 @@ struct SimDevice {
   // Guest time at which the toolstack asked for it back, or kNever.
   int64_t close_guest_ns = kNever;
 
-  std::string Id() const;
+  std::string Id() const { return DeviceIdOf(kind, disk, nic, pci); }
 };
 
 // How the guest treats its devices.
