@@ -4,8 +4,6 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "common/sizes.h"
 #include "daemon/hypervisor/devices.h"
 #include "daemon/version.h"
@@ -127,16 +125,12 @@ CommandLine ParseCommandLine(int argc, char** argv) {
     }
   }
   if (sim_pci) {
-    std::vector<std::string> list;
-    for (absl::string_view item : absl::StrSplit(*sim_pci, ',', absl::SkipWhitespace())) {
-      item = absl::StripAsciiWhitespace(item);
-      if (!hv::IsPciAddress(item)) {
-        return fail(
-            absl::StrCat("--sim-pci: \"", item, "\" is not a PCI address such as 0000:03:00.0"));
-      }
-      list.push_back(hv::NormalizePciAddress(item));
+    absl::StatusOr<std::vector<std::string>> list = hv::ParsePciAddressList(*sim_pci);
+    if (!list.ok()) {
+      return fail(absl::StrCat("--sim-pci: ", list.status().message(),
+                               " is not a PCI address such as 0000:03:00.0"));
     }
-    config.sim.assignable_pci = std::move(list);
+    config.sim.assignable_pci = *std::move(list);
   }
   if (sim_dirty_rate) {
     absl::StatusOr<int64_t> bytes = ParseSizeBytes(*sim_dirty_rate);

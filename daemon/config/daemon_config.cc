@@ -5,11 +5,8 @@
 #include <map>
 #include <sstream>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "common/logger.h"
 #include "common/sizes.h"
 #include "daemon/hypervisor/devices.h"
@@ -92,15 +89,11 @@ Setter Fraction(const std::string& key, double* out) {
 // A comma-separated list of PCI addresses ("" for none).
 Setter PciList(std::vector<std::string>* out) {
   return [out](const std::string& v) {
-    std::vector<std::string> list;
-    for (absl::string_view item : absl::StrSplit(v, ',', absl::SkipWhitespace())) {
-      item = absl::StripAsciiWhitespace(item);
-      if (!hv::IsPciAddress(item)) {
-        return Bad("sim.assignable_pci", v, "PCI addresses such as 0000:03:00.0, comma-separated");
-      }
-      list.push_back(hv::NormalizePciAddress(item));
+    absl::StatusOr<std::vector<std::string>> list = hv::ParsePciAddressList(v);
+    if (!list.ok()) {
+      return Bad("sim.assignable_pci", v, "PCI addresses such as 0000:03:00.0, comma-separated");
     }
-    *out = std::move(list);
+    *out = *std::move(list);
     return absl::OkStatus();
   };
 }

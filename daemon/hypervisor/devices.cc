@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace xenia::hv {
 namespace {
@@ -259,6 +260,16 @@ std::string NormalizePciAddress(absl::string_view bdf) {
   if (!IsPciAddress(bdf)) return std::string(bdf);
   std::string lower = absl::AsciiStrToLower(bdf);
   return bdf.size() == 7 ? absl::StrCat("0000:", lower) : lower;
+}
+
+absl::StatusOr<std::vector<std::string>> ParsePciAddressList(absl::string_view text) {
+  std::vector<std::string> list;
+  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    item = absl::StripAsciiWhitespace(item);
+    if (!IsPciAddress(item)) return absl::InvalidArgumentError(absl::StrCat("\"", item, "\""));
+    list.push_back(NormalizePciAddress(item));
+  }
+  return list;
 }
 
 }  // namespace xenia::hv

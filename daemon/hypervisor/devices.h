@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -129,5 +130,8 @@ bool IsPciAddress(absl::string_view bdf);
 // The address in full lower-case form, "0000:03:00.0"; as given if it is not
 // a PCI address.
 std::string NormalizePciAddress(absl::string_view bdf);
+// Comma-separated PCI addresses ("" for none), each normalized.
+// INVALID_ARGUMENT whose message is the first item that is not one, quoted.
+absl::StatusOr<std::vector<std::string>> ParsePciAddressList(absl::string_view text);
 
 }  // namespace xenia::hv
